@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "VisionZoo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vz", targets: ["vz"]),
+        .library(name: "VisionZoo", targets: ["ZooPipelines"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        // setjmp/longjmp wrappers so libjpeg/libpng errors never call exit().
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
+
+        .target(name: "ZooTensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "ZooImage", dependencies: ["CImageCodecs"], swiftSettings: release),
+        .target(name: "ZooNN", dependencies: ["ZooTensor"], swiftSettings: release),
+        .target(name: "ZooDetect", dependencies: [], swiftSettings: release),
+        .target(name: "ZooModels", dependencies: ["ZooNN", "ZooTensor", "ZooDetect", "ZooImage"], swiftSettings: release),
+        .target(name: "ZooEval", dependencies: ["ZooDetect", "ZooImage"], swiftSettings: release),
+        .target(name: "ZooPipelines", dependencies: ["ZooModels", "ZooImage", "ZooEval", "ZooDetect"], swiftSettings: release),
+        .executableTarget(name: "vz", dependencies: [
+            "ZooPipelines",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: release),
+
+        .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN"]),
+        .testTarget(name: "ZooImageTests", dependencies: ["ZooImage"]),
+        .testTarget(name: "ZooNNTests", dependencies: ["ZooNN"]),
+        .testTarget(name: "ZooDetectTests", dependencies: ["ZooDetect"]),
+        .testTarget(name: "ZooModelsTests", dependencies: ["ZooModels"]),
+        .testTarget(name: "ZooEvalTests", dependencies: ["ZooEval"]),
+        .testTarget(name: "ZooPipelinesTests", dependencies: ["ZooPipelines"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

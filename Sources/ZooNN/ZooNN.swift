@@ -1,0 +1,2 @@
+/// ZooNN — see README.md and ../shared/DESIGN.md for its role in the data flow.
+enum ZooNNModule {}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages VisionZoo builds against, when they are missing.
+set -euo pipefail
+need=()
+pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
+pkg-config --exists libjpeg 2>/dev/null || need+=(libjpeg-dev)
+pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing Debian packages: ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" pkg-config >/dev/null
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's test command: installs missing Debian packages, builds in release mode and runs every test.
+# Tests needing ../shared/data skip with a message when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-deps.sh
+# OpenBLAS on this workplace's processors is run with the Haswell kernels in tests (see README).
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
+swift build -c release -Xswiftc -enable-testing
+swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@"
