@@ -36,13 +36,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: release),
 
-        .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN"]),
-        .testTarget(name: "ZooImageTests", dependencies: ["ZooImage"]),
-        .testTarget(name: "ZooNNTests", dependencies: ["ZooNN"]),
-        .testTarget(name: "ZooDetectTests", dependencies: ["ZooDetect"]),
-        .testTarget(name: "ZooModelsTests", dependencies: ["ZooModels"]),
-        .testTarget(name: "ZooEvalTests", dependencies: ["ZooEval"]),
-        .testTarget(name: "ZooPipelinesTests", dependencies: ["ZooPipelines"]),
+        .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
+        .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport"]),
+        .testTarget(name: "ZooImageTests", dependencies: ["ZooImage", "ZooTestSupport"]),
+        .testTarget(name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"]),
+        .testTarget(name: "ZooDetectTests", dependencies: ["ZooDetect", "ZooTestSupport"]),
+        .testTarget(name: "ZooModelsTests", dependencies: ["ZooModels", "ZooTestSupport"]),
+        .testTarget(name: "ZooEvalTests", dependencies: ["ZooEval", "ZooTestSupport"]),
+        .testTarget(name: "ZooPipelinesTests", dependencies: ["ZooPipelines", "ZooTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
