@@ -153,7 +153,7 @@ def letterbox(img_rgb, size, fill=128):
     canvas = np.full((size, size, 3), fill, np.uint8)
     dx, dy = (size - nw) // 2, (size - nh) // 2
     canvas[dy:dy + nh, dx:dx + nw] = resized
-    return canvas, (nw / w, nh / h, dx, dy)
+    return canvas, (s, s, dx, dy)
 
 
 def detect(net, img_bgr, size, mode, names, conf=0.25, iou=0.45):

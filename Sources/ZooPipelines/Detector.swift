@@ -58,8 +58,9 @@ public final class Detector: @unchecked Sendable {
             throw DetectorError.unreadable(url.path, error.localizedDescription)
         }
         let image = try ImageDecoder.decode(data, name: url.path, options: decodeOptions)
+        let decodeTime = Self.ms(since: t0)
         var r = try detect(image, name: url.path)
-        r.timings.decode = Self.ms(since: t0)
+        r.timings.decode = decodeTime
         return r
     }
 
@@ -67,8 +68,9 @@ public final class Detector: @unchecked Sendable {
     public func detect(data: Data, name: String) throws -> DetectorResult {
         let t0 = DispatchTime.now()
         let image = try ImageDecoder.decode(data, name: name, options: decodeOptions)
+        let decodeTime = Self.ms(since: t0)
         var r = try detect(image, name: name)
-        r.timings.decode = Self.ms(since: t0)
+        r.timings.decode = decodeTime
         return r
     }
 

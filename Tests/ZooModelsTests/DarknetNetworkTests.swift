@@ -188,8 +188,10 @@ final class DarknetNetworkTests: XCTestCase {
             + "\n[route]\nlayers=6\n" + Self.conv(14, 1, bn: false, act: "linear") + Self.yolo("0,1", num: 2)
         let net = try S.network(cfg)
         let x = S.input(3, 32, 32)
+        for i in 0..<x.count { x.pointer[i] = 2 * x.pointer[i] - 1 }   // both signs, so relu/relu6/tanh act
         let o = try outputs(net, x)
         XCTAssertEqual(o[0].toArray().min()!, 0, "relu")
+        XCTAssertGreaterThan(o[0].toArray().max()!, 0)
         XCTAssertLessThanOrEqual(o[1].toArray().max()!, 6, "relu6")
         XCTAssertEqual(o[2].shape, [1, 8, 32, 32], "dilation 2 with pad=1 keeps the size")
         XCTAssertEqual(o[3].shape, [1, 8, 32, 16], "stride_x=2, stride_y=1")

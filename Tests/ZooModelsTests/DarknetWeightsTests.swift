@@ -69,12 +69,12 @@ final class DarknetWeightsTests: XCTestCase {
         var short = try DarknetWeights(data: DarknetTestSupport.weightsFile([Float](repeating: 0.5, count: need - 1)), path: "short.weights")
         XCTAssertThrowsError(try DarknetNetwork(config: config, weights: &short)) { e in
             XCTAssertTrue("\(e)".contains("short.weights"), "\(e)")
-            XCTAssertTrue("\(e)".contains("tiny.cfg:15 [convolutional]"), "names the section that ran short: \(e)")
+            XCTAssertTrue("\(e)".contains("tiny.cfg:14 [convolutional]"), "names the section that ran short: \(e)")
         }
     }
 
     /// Weight order per conv (darknet): biases, scales, rolling_mean, rolling_variance, weights; checked against a
-    /// naive darknet forward (y = scale · (conv − mean) / sqrt(var + 1e-5) + bias, then leaky 0.1).
+    /// naive darknet forward (y = scale · (conv − mean) / sqrt(var + 1e-6) + bias (OpenCV's eps), then leaky 0.1).
     func testBatchNormConvolutionMatchesNaiveDarknetFormula() throws {
         let config = try DarknetConfig(text: cfg, source: "tiny.cfg")
         let need = try DarknetNetwork.requiredFloatCount(config)
@@ -97,7 +97,7 @@ final class DarknetWeightsTests: XCTestCase {
                 if iy < 0 || iy >= 32 || ix < 0 || ix >= 32 { continue }
                 s += weights[((o * 3 + c) * 3 + ky) * 3 + kx] * x[0, c, iy, ix]
             } } }
-            var v = scales[o] * (s - mean[o]) / (variance[o] + 1e-5).squareRoot() + biases[o]
+            var v = scales[o] * (s - mean[o]) / (variance[o] + 1e-6).squareRoot() + biases[o]
             v = v > 0 ? v : 0.1 * v
             expected[(o * 16 + oy) * 16 + ox] = v
         } } }

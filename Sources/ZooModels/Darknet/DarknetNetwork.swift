@@ -212,7 +212,10 @@ public final class DarknetNetwork {
         let what = s.location
         let biases = try weights.take(n, for: "\(what) biases")
         if bn {
-            var norm = BatchNorm2d(channels: n, eps: 1e-5)
+            // Batch-norm epsilon: darknet's forks differ (pjreddie: x / (sqrt(var) + 1e-6), AlexeyAB:
+            // x / sqrt(var + 1e-5)); we use OpenCV DNN's darknet importer, sqrt(var + 1e-6), which the parity
+            // fixtures check (1e-5 shifts yolov3-tiny's logits by ~4e-3).
+            var norm = BatchNorm2d(channels: n, eps: 1e-6)
             try weights.take(n, into: norm.weight.pointer, for: "\(what) scales")
             try weights.take(n, into: norm.runningMean.pointer, for: "\(what) rolling_mean")
             try weights.take(n, into: norm.runningVar.pointer, for: "\(what) rolling_variance")
