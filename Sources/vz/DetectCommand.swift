@@ -115,13 +115,17 @@ struct Detect: ParsableCommand {
     func annotate(_ item: ImageWalker.Item, result: DetectorResult, into dir: URL, decode: DecodeOptions) throws {
         var image = try ImageDecoder.decode(contentsOf: item.url, options: decode)
         let thickness = max(2, min(image.width, image.height) / 300)
-        for d in result.detections {
+        let scale = max(1, min(image.width, image.height) / 400)
+        for d in result.detections.reversed() {   // highest score drawn last, on top
             let color = ColorPalette.color(forClass: d.classID)
             let b = d.box
-            image.drawBox(x1: Int(b.x1.rounded()), y1: Int(b.y1.rounded()), x2: Int(b.x2.rounded()), y2: Int(b.y2.rounded()),
-                          color: color, thickness: thickness)
+            image.drawBox(x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, color: color, thickness: thickness)
+            let luminance = 0.299 * Float(color.0) + 0.587 * Float(color.1) + 0.114 * Float(color.2)
+            let text: (UInt8, UInt8, UInt8) = luminance > 140 ? (0, 0, 0) : (255, 255, 255)
+            let labelHeight = 7 * scale + 2 * scale
             image.drawLabel("\(d.label ?? String(d.classID)) \(String(format: "%.2f", d.score))",
-                            x: Int(b.x1.rounded()), y: Int(b.y1.rounded()), background: color)
+                            x: Int(b.x1.rounded()), y: Int(b.y1.rounded()) - labelHeight, color: text,
+                            background: color, scale: scale)
         }
         var out = dir.appendingPathComponent(item.relative)
         let ext = out.pathExtension.lowercased()
