@@ -19,30 +19,46 @@ public enum DepthwiseConv {
         }
     }
 
+    /// One output plane. Stride-1 interiors run 8 outputs at a time with the taps accumulated in SIMD registers;
+    /// borders (and other strides) run one output at a time, skipping taps that fall in the padding.
     @inlinable
     static func plane(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                       output: UnsafeMutablePointer<Float>) {
-        let H = g.inH, W = g.inW, outW = g.outW, sw = g.strideW
-        output.update(repeating: 0, count: g.outH * outW)
-        for oy in 0..<g.outH {
-            let d = output + oy * outW
-            for ki in 0..<g.kH {
-                let iy = oy * g.strideH - g.padding.top + ki * g.dilationH
+        let H = g.inH, W = g.inW, outW = g.outW, outH = g.outH
+        let kH = g.kH, kW = g.kW, sh = g.strideH, sw = g.strideW, dh = g.dilationH, dw = g.dilationW
+        let top = g.padding.top, left = g.padding.left
+        @inline(__always) func scalar(_ oy: Int, _ ox: Int) -> Float {
+            var s: Float = 0
+            for ki in 0..<kH {
+                let iy = oy * sh - top + ki * dh
                 if iy < 0 || iy >= H { continue }
-                let row = input + iy * W
-                for kj in 0..<g.kW {
-                    let w = weight[ki * g.kW + kj]
-                    let xoff = kj * g.dilationW - g.padding.left
-                    let oxEnd = (W - 1 - xoff) < 0 ? 0 : Swift.min(outW, (W - 1 - xoff) / sw + 1)
-                    let oxLo = Swift.min(xoff >= 0 ? 0 : (-xoff + sw - 1) / sw, oxEnd)
-                    let src = row + xoff
-                    if sw == 1 {
-                        for ox in oxLo..<oxEnd { d[ox] += w * src[ox] }
-                    } else {
-                        for ox in oxLo..<oxEnd { d[ox] += w * src[ox * sw] }
-                    }
+                let row = input + iy * W, wr = weight + ki * kW
+                for kj in 0..<kW {
+                    let ix = ox * sw - left + kj * dw
+                    if ix >= 0 && ix < W { s += wr[kj] * row[ix] }
                 }
             }
+            return s
+        }
+        // stride 1: x = ox - left + kj*dw is inside [0, W) for all taps and 8 lanes when left <= ox <= W - 8 - (kW-1)*dw + left
+        let vecLo = sw == 1 ? Swift.min(left, outW) : outW
+        let vecHi = W - 8 - (kW - 1) * dw + left
+        for oy in 0..<outH {
+            let d = output + oy * outW
+            var ox = 0
+            while ox < vecLo { d[ox] = scalar(oy, ox); ox += 1 }
+            while ox <= vecHi && ox + 8 <= outW {
+                var acc = VectorMath.V(repeating: 0)
+                for ki in 0..<kH {
+                    let iy = oy * sh - top + ki * dh
+                    if iy < 0 || iy >= H { continue }
+                    let row = input + iy * W + ox - left, wr = weight + ki * kW
+                    for kj in 0..<kW { acc += VectorMath.V(repeating: wr[kj]) * VectorMath.load(row + kj * dw) }
+                }
+                VectorMath.store(acc, d + ox)
+                ox += 8
+            }
+            while ox < outW { d[ox] = scalar(oy, ox); ox += 1 }
         }
     }
 }
