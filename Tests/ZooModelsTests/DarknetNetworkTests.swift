@@ -113,6 +113,13 @@ final class DarknetNetworkTests: XCTestCase {
         XCTAssertEqual(o[2].shape, [1, 4, 7, 7])
         assertAllClose(o[1].toArray(), naiveMaxPool(o[0], size: 2, stride: 1, padding: 1), tolerance: 0)
         assertAllClose(o[2].toArray(), naiveMaxPool(o[1], size: 2, stride: 2, padding: 1), tolerance: 0)
+        // even sizes: the trailing padding is unreachable and the pool runs unpadded (same values)
+        let even = try S.network(Self.net(32, 32) + Self.conv(4, 3, stride: 2) + "\n[maxpool]\nsize=2\nstride=2\n"
+                                 + Self.conv(14, 1, bn: false, act: "linear") + Self.yolo("0,1", num: 2))
+        let xe = S.input(3, 32, 32)
+        let oe = try outputs(even, xe)
+        XCTAssertEqual(oe[1].shape, [1, 4, 8, 8])
+        assertAllClose(oe[1].toArray(), naiveMaxPool(oe[0], size: 2, stride: 2, padding: 1), tolerance: 0)
     }
 
     // MARK: yolov4-tiny: route groups / group_id (CSP split), scale_x_y

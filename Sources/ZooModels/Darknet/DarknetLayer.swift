@@ -6,8 +6,8 @@ import ZooNN
 public enum DarknetLayer {
     /// `[convolutional]`: convolution with batch norm folded in and the activation fused.
     case convolutional(Conv2d)
-    /// `[maxpool]` / `[local_avgpool]`-free max pooling with darknet's padding (`padding/2` before, rest after).
-    case maxpool(MaxPool2d)
+    /// `[maxpool]`: max pooling with darknet's padding (`padding/2` before, the rest after).
+    case maxpool(DarknetMaxPool)
     /// `[avgpool]`: darknet's global average pool to `C, 1, 1`.
     case avgpool(AdaptiveAvgPool2d)
     /// `[upsample]`: nearest-neighbour upsampling by an integer stride.

@@ -73,10 +73,7 @@ public final class DarknetNetwork {
                 guard size > 0, sx > 0, sy > 0, padding >= 0 else { throw section.error(nil, "size and stride must be positive, padding non-negative") }
                 let outH = (shape[1] + padding - size) / sy + 1, outW = (shape[2] + padding - size) / sx + 1
                 guard outH > 0, outW > 0 else { throw section.error("size", "pool of \(size) on \(shape[1])x\(shape[2]) leaves nothing") }
-                let pool = MaxPool2d(kernel: (size, size), stride: (sy, sx),
-                                     padding: Padding(top: padding / 2, left: padding / 2,
-                                                      bottom: padding - padding / 2, right: padding - padding / 2))
-                layer = .maxpool(pool); stride *= sx; shape = [shape[0], outH, outW]
+                layer = .maxpool(DarknetMaxPool(size: size, strideY: sy, strideX: sx, padding: padding)); stride *= sx; shape = [shape[0], outH, outW]
             case "avgpool", "avg":
                 layer = .avgpool(AdaptiveAvgPool2d(outputSize: (1, 1))); shape = [shape[0], 1, 1]
             case "upsample":
