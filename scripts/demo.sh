@@ -61,7 +61,9 @@ with zipfile.ZipFile(wheel) as z:
 PY
 fi
 
-echo "== vz detect samples/astronaut.png samples/motorcycle_left.png --save out/" >&2
+# (yolov3-tiny finds the motorbike and the cup; it misses the astronaut and the cat, exactly as OpenCV DNN
+# does with the same weights: try them with `--conf 0.1`.)
+echo "== vz detect samples/motorcycle_left.png samples/coffee.png --save out --format txt" >&2
 mkdir -p out
-"$VZ" detect samples/astronaut.png samples/motorcycle_left.png --save out --format txt
-echo "annotated images: out/astronaut.png out/motorcycle_left.png" >&2
+"$VZ" detect samples/motorcycle_left.png samples/coffee.png --save out --format txt
+echo "annotated images: out/motorcycle_left.png out/coffee.png" >&2
