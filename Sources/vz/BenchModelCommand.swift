@@ -78,7 +78,7 @@ struct BenchModel: ParsableCommand {
             let obj: [String: Any] = [
                 "model": model, "size": s, "threads": Threads.count, "runs": runs,
                 "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
-                "stages_ms": stages.mapValues(r3), "blas_core": Threads.blasCoreName,
+                "stages_ms": stages.mapValues(r3), "blas_core": Threads.blasCoreName, "times_ms": times.map(r3),
                 "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)",
             ]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
