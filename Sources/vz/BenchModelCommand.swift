@@ -37,6 +37,9 @@ struct BenchModel: ParsableCommand {
     @Flag(help: "Print the time of every layer (mean over the runs).")
     var profile = false
 
+    @Option(name: .customLong("im2col-tile"), help: "Experiment: im2col band size in floats (engine default 524288).")
+    var im2colTile: Int?
+
     func validate() throws {
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
@@ -44,6 +47,7 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        if let im2colTile { Conv2dKernel.im2colTileFloats = max(1, im2colTile) }
         let entry = try ModelZoo.entry(named: model)
         guard case .detector(let make) = entry.factory else {
             throw ValidationError("\(model) is not a detector")
