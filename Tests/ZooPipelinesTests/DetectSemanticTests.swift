@@ -38,6 +38,14 @@ final class DetectSemanticTests: XCTestCase {
         }
     }
 
+    func testYoloFastestXLFindsTheSameObjects() throws {
+        let det = try DetectTestSupport.detector("yolo-fastest-1.1-xl")
+        let dog = Set(try det.detect(contentsOf: try TestData.shared("images/detect/dog.jpg")).detections.compactMap(\.label))
+        XCTAssertTrue(dog.isSuperset(of: ["dog", "bicycle", "car"]), "\(dog)")
+        let person = Set(try det.detect(contentsOf: try TestData.shared("images/detect/person.jpg")).detections.compactMap(\.label))
+        XCTAssertTrue(person.isSuperset(of: ["person", "dog"]), "\(person)")
+    }
+
     /// Boxes within 3 px and scores within 0.02 of OpenCV DNN for every reference detection scoring > 0.3
     /// (OpenCV decodes the JPEG with its own libjpeg build: a few grey levels differ, hence px-level tolerance).
     func testMatchesOpenCVWithSamePreprocessing() throws {
