@@ -154,16 +154,19 @@ final class DecoderSafetyTests: XCTestCase {
     }
 
     /// Random byte flips, insertions, deletions and truncations of real files: every outcome is an image or an
-    /// `ImageError`, never a crash or hang.
+    /// `ImageError`, never a crash or hang. `VZ_FUZZ_ITERATIONS` (per file, default 400) and `VZ_FUZZ_SEED` run
+    /// longer or different campaigns.
     func testFuzzedFilesNeverCrash() throws {
-        var rng = SplitMix64(seed: 0x5EED)
+        let env = ProcessInfo.processInfo.environment
+        let iterations = env["VZ_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 400
+        var rng = SplitMix64(seed: env["VZ_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED)
         let options = DecodeOptions(maxPixels: 4_000_000)   // a flipped SOF/IHDR may claim a larger size
         var decoded = 0, failed = 0
         var kinds: [String: Int] = [:]
         for name in ["jpeg_baseline_420.jpg", "jpeg_progressive.jpg", "jpeg_ycck.jpg", "jpeg_orient_6.jpg",
                      "png_rgba8_interlaced.png", "png_palette4_trns.png", "png_gray16.png", "png_orient_6.png"] {
             let original = [UInt8](try Fixture.bytes("corpus/" + name))
-            for _ in 0..<400 {
+            for _ in 0..<iterations {
                 var b = original
                 for _ in 0..<Int.random(in: 1...6, using: &rng) {
                     switch Int.random(in: 0..<10, using: &rng) {
