@@ -147,6 +147,28 @@ final class DecoderSafetyTests: XCTestCase {
         XCTAssertTrue(err.description.contains("100000x100000"), err.description)
     }
 
+    /// A progressive JPEG whose last scan is repeated 400 times (libjpeg only warns about the bogus progression
+    /// and would redo the work each time) is refused by the scan limit instead of burning CPU.
+    func testThousandsOfScansAreRefused() throws {
+        let jpeg = [UInt8](try Fixture.bytes("corpus/jpeg_progressive.jpg"))
+        let lastSOS = try XCTUnwrap((0..<(jpeg.count - 1)).last { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA })
+        XCTAssertEqual(Array(jpeg.suffix(2)), [0xFF, 0xD9])
+        let scan = Array(jpeg[lastSOS..<(jpeg.count - 2)])
+        var crafted = Array(jpeg.prefix(jpeg.count - 2))
+        for _ in 0..<400 { crafted += scan }
+        crafted += [0xFF, 0xD9]
+        let start = Date()
+        XCTAssertThrowsError(try ImageDecoder.decode(Data(crafted))) { e in
+            guard case .corrupt(let why)? = (e as? ImageError)?.kind else { return XCTFail("\(e)") }
+            XCTAssertTrue(why.contains("scans"), why)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+        // A few repeats stay under the limit and decode (libjpeg tolerates the odd progression).
+        var few = Array(jpeg.prefix(jpeg.count - 2))
+        for _ in 0..<3 { few += scan }
+        XCTAssertNoThrow(try ImageDecoder.decode(Data(few + [0xFF, 0xD9])))
+    }
+
     func testPixelLimitIsConfigurable() throws {
         let data = try Fixture.bytes("corpus/png_rgb8.png")   // 37 x 23 = 851 pixels
         assertFails(data, .tooLarge(width: 37, height: 23, limit: 850), options: DecodeOptions(maxPixels: 850))
