@@ -1,13 +1,14 @@
 import Foundation
+import ZooImage
 
 /// Reads YOLO/darknet labels: one `.txt` per image with lines `class cx cy w h` (centre and size relative to the
 /// image), a names file (one class per line), and the images themselves for their pixel sizes (header only).
 ///
-/// The images are those in `imagesDirectory` (`.jpg .jpeg .png .bmp .gif`); an image without a label file has no
+/// The images are those in `imagesDirectory` (`.jpg .jpeg .png`; sizes from the header only, as stored, without EXIF orientation — as darknet); an image without a label file has no
 /// objects; a label file without an image is an error. Images are numbered 1…N in file-name order, categories
 /// 1…N in names-file order. Boxes become COCO `x = (cx - w/2)·W, y = (cy - h/2)·H, w·W, h·H`, `area = w·h`.
 public enum YOLODatasetReader {
-    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "gif"]
+    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
 
     public static func read(labels: URL, names namesFile: URL? = nil, images imagesDirectory: URL?) throws -> GroundTruth {
         let fm = FileManager.default
@@ -36,7 +37,7 @@ public enum YOLODatasetReader {
         }
         var images: [EvalImage] = [], anns: [GTAnnotation] = []
         for (i, f) in imageFiles.enumerated() {
-            let (w, h) = try ImageSize.read(f)
+            let (w, h) = try imageSize(f)
             let id = i + 1
             images.append(EvalImage(id: id, fileName: f.lastPathComponent, width: w, height: h))
             guard let label = labelByStem[f.deletingPathExtension().lastPathComponent] else { continue }
@@ -74,6 +75,16 @@ public enum YOLODatasetReader {
         return GroundTruth(images: images,
                            categories: names.enumerated().map { EvalCategory(id: $0.offset + 1, name: $0.element) },
                            annotations: anns)
+    }
+
+    /// `(width, height)` from the image header (ZooImage; no decoding).
+    static func imageSize(_ url: URL) throws -> (Int, Int) {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw EvalError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+        let s = try ImageDecoder.size(of: data, name: url.path)
+        return (s.width, s.height)
     }
 
     /// Class names, one per line (blank lines skipped).

@@ -41,7 +41,7 @@ final class DatasetFormatsTests: XCTestCase {
         let coco = try DatasetLoader.load(TestData.shared("voc100/gts/coco_format_v2/instances_v2.json"))
         let images = try TestData.shared("voc100/images")
         for img in coco.images {
-            let (w, h) = try ImageSize.read(images.appendingPathComponent(img.fileName))
+            let (w, h) = try YOLODatasetReader.imageSize(images.appendingPathComponent(img.fileName))
             XCTAssertEqual(w, img.width, img.fileName); XCTAssertEqual(h, img.height, img.fileName)
         }
     }
