@@ -9,7 +9,7 @@ public enum COCODatasetReader {
         return try parse(root, j)
     }
 
-    static func parse(_ root: [String: Any], _ j: JSONFields) throws -> GroundTruth {
+    static func parse(_ root: JSONValue, _ j: JSONFields) throws -> GroundTruth {
         var images: [EvalImage] = []
         var imageIDs = Set<Int>()
         for (n, v) in try j.array(root["images"], "images").enumerated() {

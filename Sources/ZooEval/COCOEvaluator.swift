@@ -92,9 +92,9 @@ public struct COCOEvaluator: Sendable {
         var keptStart = [Int](repeating: 0, count: cells + 1)
         for c in 0..<cells { keptStart[c + 1] = keptStart[c] + Swift.min(dtStart[c + 1] - dtStart[c], maxDetLast) }
         let N = keptStart[cells]
-        // Results of evaluateImg: per kept detection its score and rank in its cell, and per (area, IoU
-        // threshold) a flag 0 = ignored, 1 = true positive, 2 = false positive; per (cell, area) the count of
-        // non-ignored ground truth.
+        // Results of evaluateImg: per kept detection its score, its rank in its cell and, layout `N, A, T`, a
+        // flag per (area, IoU threshold): 0 = ignored, 1 = true positive, 2 = false positive; per (cell, area)
+        // the count of non-ignored ground truth.
         var keptScore = [Double](repeating: 0, count: N)
         var keptRank = [Int32](repeating: 0, count: N)
         var flags = [UInt8](repeating: 0, count: A * T * N)
@@ -133,7 +133,10 @@ public struct COCOEvaluator: Sendable {
         keptStart.withUnsafeBufferPointer { keptStart in
         precision.withUnsafeMutableBufferPointer { precision in recall.withUnsafeMutableBufferPointer { recall in
             Self.parallel(K, minPerChunk: 1) { lo, hi in
-                var order = [Int](), rc = [Double](), pr = [Double]()
+                let AT = A * T
+                var order = [Int](), sortedRank = [Int32](), sortedFlags = [UInt8]()
+                var capacity = 0
+                var rc = UnsafeMutablePointer<Double>.allocate(capacity: 1), pr = UnsafeMutablePointer<Double>.allocate(capacity: 1)
                 for k in lo..<hi {
                     // Category k's kept detections in concatenation order (image-id order, then score order).
                     order.removeAll(keepingCapacity: true)
@@ -143,24 +146,37 @@ public struct COCOEvaluator: Sendable {
                     }
                     // Stable sort by descending score == sort by (−score, concatenation position).
                     order.sort { keptScore[$0] > keptScore[$1] || (keptScore[$0] == keptScore[$1] && $0 < $1) }
+                    // Gather ranks and flag blocks into score order once (sequential access below).
+                    let nk = order.count
+                    if nk > capacity {
+                        rc.deallocate(); pr.deallocate()
+                        capacity = nk
+                        rc = .allocate(capacity: nk); pr = .allocate(capacity: nk)
+                    }
+                    sortedRank.removeAll(keepingCapacity: true); sortedFlags.removeAll(keepingCapacity: true)
+                    for s in order {
+                        sortedRank.append(keptRank[s])
+                        sortedFlags.append(contentsOf: UnsafeBufferPointer(rebasing: flags[(s * AT)..<(s * AT + AT)]))
+                    }
                     for a in 0..<A {
                         var npigTotal = 0
                         for i in 0..<I { npigTotal += Int(npig[(i * K + k) * A + a]) }
                         if npigTotal == 0 { continue }
                         let np = Double(npigTotal)
                         for m in 0..<M {
-                            let maxDet = maxDets[m]
+                            let maxDet = Int32(clamping: maxDets[m])
                             for t in 0..<T {
-                                let f = flags.baseAddress! + (a * T + t) * N
-                                rc.removeAll(keepingCapacity: true); pr.removeAll(keepingCapacity: true)
-                                var tp = 0.0, fp = 0.0
-                                for s in order where Int(keptRank[s]) < maxDet {
-                                    let flag = f[s]
-                                    if flag == 1 { tp += 1 } else if flag == 2 { fp += 1 }
-                                    rc.append(tp / np)
-                                    pr.append(tp / (fp + tp + Double.ulpOfOne))  // np.spacing(1)
-                                }
-                                let nd = rc.count
+                                // tp/fp cumulative sums → recall and precision (raw buffers: no append cost).
+                                var tp = 0.0, fp = 0.0, nd = 0
+                                sortedFlags.withUnsafeBufferPointer { fl in sortedRank.withUnsafeBufferPointer { rk in
+                                    for j in 0..<nk where rk[j] < maxDet {
+                                        let flag = fl[j * AT + a * T + t]
+                                        if flag == 1 { tp += 1 } else if flag == 2 { fp += 1 }
+                                        rc[nd] = tp / np
+                                        pr[nd] = tp / (fp + tp + Double.ulpOfOne)  // np.spacing(1)
+                                        nd += 1
+                                    }
+                                }}
                                 recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
                                 if nd > 1 {
                                     for j in stride(from: nd - 1, to: 0, by: -1) where pr[j] > pr[j - 1] { pr[j - 1] = pr[j] }
@@ -175,6 +191,7 @@ public struct COCOEvaluator: Sendable {
                         }
                     }
                 }
+                rc.deallocate(); pr.deallocate()
             }
         }}}}}}}
 
@@ -295,10 +312,10 @@ public struct COCOEvaluator: Sendable {
                     s.dtNonZero[d] = input.gNonZeroID[s.gts[s.gtind[m]]]
                     s.gtMatched[m] = true
                 }
-                let f = flagsBase + (a * T + t) * out.total + base
+                let f = flagsBase + base * A * T + a * T + t
                 for d in 0..<D {
                     let ignored = s.dtIg[d] || (!s.dtNonZero[d] && rng.excludes(input.dArea[s.dets[d]]))
-                    f[d] = ignored ? 0 : (s.dtNonZero[d] ? 1 : 2)
+                    f[d * A * T] = ignored ? 0 : (s.dtNonZero[d] ? 1 : 2)
                 }
             }
         }

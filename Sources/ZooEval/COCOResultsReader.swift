@@ -36,11 +36,12 @@ public struct COCOResults: Sendable {
         let j = JSONFields(file: url.path)
         let root = try JSONFields.load(url)
         var results = COCOResults(file: url.path, entries: [])
-        let list: [Any]
+        let list: [JSONValue]
         var prefix = ""
-        if let a = root as? [Any] {
+        if case .array(let a) = root {
             list = a
-        } else if let o = root as? [String: Any] {
+        } else if case .object = root {
+            let o = root
             list = try j.array(o["annotations"], "annotations")
             prefix = "annotations"
             if let imgs = o["images"] {
@@ -68,7 +69,7 @@ public struct COCOResults: Sendable {
             let f = "\(prefix)[\(n)]"
             let o = try j.object(v, f)
             let image: ImageRef
-            if let s = o["image_id"] as? String { image = .fileName(s) } else { image = .id(try j.int(o["image_id"], f + ".image_id")) }
+            if case .string(let s)? = o["image_id"] { image = .fileName(s) } else { image = .id(try j.int(o["image_id"], f + ".image_id")) }
             let (x, y, w, h) = try j.bbox(o["bbox"], f + ".bbox")
             results.entries.append(Entry(image: image, categoryID: try j.int(o["category_id"], f + ".category_id"),
                                          x: x, y: y, width: w, height: h, score: try j.number(o["score"], f + ".score")))

@@ -47,6 +47,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Count VOC 'difficult' boxes like any other (default: ignored, as VOC does).")
     var keepDifficult = false
 
+    @Flag(help: "Print the time spent reading and evaluating to stderr.")
+    var timing = false
+
     @Option(help: "Write the numbers as JSON here.")
     var outputJson: String?
 
@@ -71,6 +74,7 @@ struct Eval: ParsableCommand {
 
     func evaluate() throws {
         let url = { (p: String) in URL(fileURLWithPath: p) }
+        let t0 = Date()
         let gt = try DatasetLoader.load(url(annotations), format: format.flatMap(DatasetFormat.init(rawValue:)),
                                         images: images.map(url), names: names.map(url))
         let dets: [ResultDetection]
@@ -95,6 +99,7 @@ struct Eval: ParsableCommand {
             dets = run.detections
         }
         if let saveResults { try COCOResultsWriter.write(dets, to: url(saveResults)) }
+        let t1 = Date()
 
         let report: EvalReport
         let curves: [PRCurve]
@@ -110,6 +115,9 @@ struct Eval: ParsableCommand {
                 .evaluate(groundTruth: gt, detections: dets)
             report = EvalReport(e)
             curves = plot == nil ? [] : PRCurve.curves(e)
+        }
+        if timing {
+            note(String(format: "timing: read %.3f s, evaluate %.3f s", t1.timeIntervalSince(t0), Date().timeIntervalSince(t1)))
         }
         print("Evaluated \(report.imageCount) images, \(gt.annotations.count) ground-truth boxes, \(dets.count) detections (protocol \(report.protocolName))")
         print(report.summaryText)
