@@ -30,9 +30,10 @@ public struct COCOEvalParams: Sendable {
 
     public init() {}
 
-    /// The default parameters with the largest per-image limit replaced (`[1, 10, maxDets]`).
+    /// The default parameters with the largest per-image limit replaced: `[1, 10, maxDets]`, the smaller limits
+    /// capped at `maxDets` (so `maxDets` stays the last one).
     public init(maxDets: Int) {
         self.init()
-        maxDetections = [1, 10, maxDets]
+        maxDetections = [Swift.min(1, maxDets), Swift.min(10, maxDets), maxDets]
     }
 }

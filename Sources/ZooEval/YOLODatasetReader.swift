@@ -4,7 +4,8 @@ import ZooImage
 /// Reads YOLO/darknet labels: one `.txt` per image with lines `class cx cy w h` (centre and size relative to the
 /// image), a names file (one class per line), and the images themselves for their pixel sizes (header only).
 ///
-/// The images are those in `imagesDirectory` (`.jpg .jpeg .png`; sizes from the header only, as stored, without EXIF orientation — as darknet); an image without a label file has no
+/// The images are those in `imagesDirectory` (default: the labels folder, if it holds images), `.jpg .jpeg .png`,
+/// sized from their headers as stored (no EXIF orientation, as darknet). An image without a label file has no
 /// objects; a label file without an image is an error. Images are numbered 1…N in file-name order, categories
 /// 1…N in names-file order. Boxes become COCO `x = (cx - w/2)·W, y = (cy - h/2)·H, w·W, h·H`, `area = w·h`.
 public enum YOLODatasetReader {
@@ -20,7 +21,9 @@ public enum YOLODatasetReader {
         let namesURL = try namesFile ?? findNames(near: labels)
         let names = try readNames(namesURL)
         let labelFiles = try list(labels).filter { $0.pathExtension == "txt" && !["classes.txt", "train.txt", "valid.txt", "test.txt"].contains($0.lastPathComponent) }
-        guard let imagesDirectory else {
+        // Darknet layouts keep the images beside the labels: use them when no image folder is given.
+        let besideLabels = try list(labels).contains { imageExtensions.contains($0.pathExtension.lowercased()) }
+        guard let imagesDirectory = imagesDirectory ?? (besideLabels ? labels : nil) else {
             throw EvalError.invalidOption("YOLO labels need the images for their sizes: pass --images DIR")
         }
         let imageFiles = try list(imagesDirectory).filter { imageExtensions.contains($0.pathExtension.lowercased()) }
