@@ -63,7 +63,7 @@ struct BenchOps: ParsableCommand {
         var rows: [Row] = []
         var rng = SystemRandomNumberGenerator()
         for s in Self.shapes {
-            var conv = Conv2d(inChannels: s.input[1], outChannels: s.outC, kernel: s.kernel, stride: s.stride,
+            let conv = Conv2d(inChannels: s.input[1], outChannels: s.outC, kernel: s.kernel, stride: s.stride,
                               padding: s.pad, groups: s.groups, activation: .leaky(0.1))
             fillRandom(conv.weight, &rng); fillRandom(conv.bias!, &rng)
             let x = Tensor(zeros: s.input); fillRandom(x, &rng)

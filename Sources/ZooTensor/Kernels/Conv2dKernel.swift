@@ -32,7 +32,9 @@ public enum Conv2dKernel {
 
     /// Floats of workspace slot 0 that `run` needs for `g`.
     public static func workspaceFloats(_ g: ConvGeometry, algorithm: ConvAlgorithm = .auto) -> Int {
-        guard resolve(algorithm, for: g) == .im2col else { return 0 }
+        let resolved = resolve(algorithm, for: g)
+        if resolved == .depthwise { return DepthwiseConv.workspaceFloats(g) }
+        guard resolved == .im2col else { return 0 }
         let band = tileRows(g)
         let workers = band == g.outH ? taskWorkers(g, columns: g.outH * g.outW) : 1
         return g.patchSize * band * g.outW * workers
@@ -48,7 +50,7 @@ public enum Conv2dKernel {
                            algorithm: ConvAlgorithm = .auto) {
         guard g.outH > 0, g.outW > 0, g.batch > 0 else { return }
         switch resolve(algorithm, for: g) {
-        case .depthwise: DepthwiseConv.run(g, input: input, weight: weight, output: output, epilogue: epilogue)
+        case .depthwise: DepthwiseConv.run(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
         case .pointwise: pointwise(g, input: input, weight: weight, output: output, epilogue: epilogue)
         case .naive: Reference.conv2d(g, input: input, weight: weight, output: output, epilogue: epilogue)
         default: general(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
