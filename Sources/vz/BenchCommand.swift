@@ -53,6 +53,7 @@ struct BenchOps: ParsableCommand {
         let shape: String, path: String
         let m: Int, n: Int, k: Int, gemms: Int
         let convMs: Double, convGflops: Double, sgemmMs: Double, sgemmGflops: Double, ratio: Double
+        let convMinMs: Double, sgemmMinMs: Double
     }
 
     func run() throws {
@@ -62,7 +63,7 @@ struct BenchOps: ParsableCommand {
         var rows: [Row] = []
         var rng = SystemRandomNumberGenerator()
         for s in Self.shapes {
-            var conv = Conv2d(inChannels: s.input[1], outChannels: s.outC, kernel: s.kernel, stride: s.stride,
+            let conv = Conv2d(inChannels: s.input[1], outChannels: s.outC, kernel: s.kernel, stride: s.stride,
                               padding: s.pad, groups: s.groups, activation: .leaky(0.1))
             fillRandom(conv.weight, &rng); fillRandom(conv.bias!, &rng)
             let x = Tensor(zeros: s.input); fillRandom(x, &rng)
@@ -73,16 +74,18 @@ struct BenchOps: ParsableCommand {
             let m = g.groupOutChannels, n = g.outH * g.outW, k = g.patchSize, gemms = g.groups * g.batch
             let a = Tensor(zeros: [g.outChannels * k]), b = Tensor(zeros: [k * n]), c = Tensor(zeros: [g.outChannels * n])
             fillRandom(a, &rng); fillRandom(b, &rng)
-            let (convMs, sgemmMs) = timePair({ conv.forward(x, into: y, workspace: ws) }, {
+            let (convT, sgemmT) = timePair({ conv.forward(x, into: y, workspace: ws) }, {
                 for i in 0..<gemms {
                     GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.pointer + (i % g.groups) * m * k,
                                lda: k, b: b.pointer, ldb: n, beta: 0, c: c.pointer + (i % g.groups) * m * n, ldc: n)
                 }
             })
             let gf = g.flops / 1e9
+            let convMs = convT.median, sgemmMs = sgemmT.median
             rows.append(Row(shape: s.name, path: "\(Conv2dKernel.resolve(.auto, for: g))", m: m, n: n, k: k, gemms: gemms,
                             convMs: convMs, convGflops: gf / (convMs / 1e3), sgemmMs: sgemmMs,
-                            sgemmGflops: gf / (sgemmMs / 1e3), ratio: sgemmMs / convMs))
+                            sgemmGflops: gf / (sgemmMs / 1e3), ratio: sgemmMs / convMs,
+                            convMinMs: convT.min, sgemmMinMs: sgemmT.min))
         }
         let coretype = env["OPENBLAS_CORETYPE"] ?? "(unset)"
         if json {
@@ -95,10 +98,10 @@ struct BenchOps: ParsableCommand {
         }
         print("threads \(Threads.count), OpenBLAS core \(Threads.blasCoreName), OPENBLAS_CORETYPE=\(coretype), median of \(runs) runs after \(warmup) warm-up")
         print("")
-        print("| conv (N=1, fused bias+leaky) | path | GEMM M×N×K (×count) | conv ms | conv GFLOPS | sgemm ms | sgemm GFLOPS | conv/sgemm |")
-        print("|---|---|---|---:|---:|---:|---:|---:|")
+        print("| conv (N=1, fused bias+leaky) | path | GEMM M×N×K (×count) | conv ms | conv GFLOPS | sgemm ms | sgemm GFLOPS | conv/sgemm | min: conv / sgemm ms (ratio) |")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|")
         for r in rows {
-            print("| \(r.shape) | \(r.path) | \(r.m)×\(r.n)×\(r.k)\(r.gemms > 1 ? " ×\(r.gemms)" : "") | \(f(r.convMs, 3)) | \(f(r.convGflops, 1)) | \(f(r.sgemmMs, 3)) | \(f(r.sgemmGflops, 1)) | \(f(r.ratio * 100, 0)) % |")
+            print("| \(r.shape) | \(r.path) | \(r.m)×\(r.n)×\(r.k)\(r.gemms > 1 ? " ×\(r.gemms)" : "") | \(f(r.convMs, 3)) | \(f(r.convGflops, 1)) | \(f(r.sgemmMs, 3)) | \(f(r.sgemmGflops, 1)) | \(f(r.ratio * 100, 0)) % | \(f(r.convMinMs, 3)) / \(f(r.sgemmMinMs, 3)) (\(f(r.sgemmMinMs / r.convMinMs * 100, 0)) %) |")
         }
     }
 
@@ -108,9 +111,9 @@ struct BenchOps: ParsableCommand {
         for i in 0..<t.count { t.pointer[i] = Float.random(in: -1...1, using: &rng) }
     }
 
-    /// Median wall times of `a` and `b` in milliseconds, runs interleaved (a, b, a, b, …) so that background load
+    /// Median and minimum wall times of `a` and `b` in milliseconds, runs interleaved (a, b, a, b, …) so that background load
     /// affects both alike.
-    func timePair(_ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
+    func timePair(_ a: () -> Void, _ b: () -> Void) -> ((median: Double, min: Double), (median: Double, min: Double)) {
         for _ in 0..<max(0, warmup) { a(); b() }
         var ta: [Double] = [], tb: [Double] = []
         func ms(_ body: () -> Void) -> Double {
@@ -120,7 +123,7 @@ struct BenchOps: ParsableCommand {
         }
         for _ in 0..<max(1, runs) { ta.append(ms(a)); tb.append(ms(b)) }
         ta.sort(); tb.sort()
-        return (ta[ta.count / 2], tb[tb.count / 2])
+        return ((ta[ta.count / 2], ta[0]), (tb[tb.count / 2], tb[0]))
     }
 
     /// Replaces this process with itself minus `OPENBLAS_CORETYPE`/`OPENBLAS_L2_SIZE` (OpenBLAS reads them at load).
