@@ -1,2 +1,0 @@
-/// ZooDetect — see README.md and ../shared/DESIGN.md for its role in the data flow.
-enum ZooDetectModule {}
