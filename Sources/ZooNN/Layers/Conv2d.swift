@@ -1,0 +1,79 @@
+import Foundation
+
+/// 2-D convolution with fused bias + activation (or PReLU) epilogue, mirroring `torch.nn.Conv2d`.
+///
+/// Input `N, inChannels, H, W`; output `N, outChannels, outH, outW`; weight `[outC, inC/groups, kH, kW]`,
+/// bias `[outC]` (PyTorch keys "weight", "bias"). Padding may be asymmetric (ONNX, darknet). The algorithm
+/// (im2col + GEMM, pointwise GEMM, direct depthwise) is chosen per shape; `algorithm` forces one for tests.
+public struct Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int
+    public let kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int)
+    public let padding: Padding
+    public let groups: Int
+    /// `[outC, inC/groups, kH, kW]`.
+    public var weight: Tensor
+    /// `[outC]`.
+    public var bias: Tensor?
+    /// Fused epilogue: `y = act(conv(x) + bias)`.
+    public var activation: Activation
+    /// Optional fused per-channel PReLU slope `[outC]`, applied instead of `activation`.
+    public var prelu: Tensor?
+    /// Which kernel to run (default `.auto`).
+    public var algorithm: ConvAlgorithm = .auto
+
+    public init(inChannels: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: Padding = .zero, dilation: (Int, Int) = (1, 1), groups: Int = 1,
+                bias: Bool = true, activation: Activation = .linear) {
+        precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2d: groups \(groups) must divide \(inChannels) and \(outChannels)")
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+        self.weight = Tensor(zeros: [outChannels, inChannels / groups, kernel.0, kernel.1])
+        self.bias = bias ? Tensor(zeros: [outChannels]) : nil
+        self.activation = activation
+    }
+
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, activation: Activation = .linear) {
+        self.init(inChannels: inChannels, outChannels: outChannels, kernel: (kernel, kernel), stride: (stride, stride),
+                  padding: Padding(padding), dilation: (dilation, dilation), groups: groups, bias: bias, activation: activation)
+    }
+
+    /// The convolution geometry for an input shape `N, C, H, W`.
+    public func geometry(for input: [Int]) -> ConvGeometry {
+        precondition(input.count == 4 && input[1] == inChannels,
+                     "Conv2d: input \(input) is not N, \(inChannels), H, W")
+        return ConvGeometry(batch: input[0], inChannels: inChannels, inH: input[2], inW: input[3], outChannels: outChannels,
+                            kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+
+    public func outputShape(for input: [Int]) -> [Int] { geometry(for: input).outputShape }
+
+    public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
+        let g = geometry(for: x.shape)
+        checkShape(y, g.outputShape, "Conv2d")
+        precondition(weight.shape == [outChannels, inChannels / groups, kernel.0, kernel.1], "Conv2d: weight shape \(weight.shape)")
+        precondition(bias.map { $0.count == outChannels } ?? true, "Conv2d: bias must have \(outChannels) values")
+        precondition(prelu.map { $0.count == outChannels } ?? true, "Conv2d: prelu must have \(outChannels) values")
+        let epilogue = ConvEpilogue(bias: bias.map { UnsafePointer($0.pointer) }, activation: activation,
+                                    preluSlope: prelu.map { UnsafePointer($0.pointer) })
+        Conv2dKernel.run(g, input: x.pointer, weight: weight.pointer, output: y.pointer, epilogue: epilogue,
+                         workspace: workspace, algorithm: algorithm)
+    }
+
+    /// Folds an inference BatchNorm that follows this convolution into its weight and bias (at load time):
+    /// `w' = w · γ/√(σ²+ε)`, `b' = (b − μ) · γ/√(σ²+ε) + β`. Creates the bias if absent; new tensors are allocated.
+    public mutating func foldBatchNorm(_ bn: BatchNorm2d) {
+        precondition(bn.channels == outChannels, "foldBatchNorm: BatchNorm has \(bn.channels) channels, conv has \(outChannels)")
+        let w = weight.copy(), b = Tensor(zeros: [outChannels])
+        let per = w.count / outChannels
+        for c in 0..<outChannels {
+            let scale = bn.weight.pointer[c] / (bn.runningVar.pointer[c] + bn.eps).squareRoot()
+            let wp = w.pointer + c * per
+            for i in 0..<per { wp[i] *= scale }
+            let b0 = bias?.pointer[c] ?? 0
+            b.pointer[c] = (b0 - bn.runningMean.pointer[c]) * scale + bn.bias.pointer[c]
+        }
+        weight = w; bias = b
+    }
+}

@@ -1,2 +1,0 @@
-/// ZooNN — see README.md and ../shared/DESIGN.md for its role in the data flow.
-enum ZooNNModule {}

@@ -1,0 +1,102 @@
+/// Which convolution algorithm to run. `.auto` picks the fastest applicable path; the others force one
+/// (tests use them to prove every fast path agrees with the general path and the naive reference).
+public enum ConvAlgorithm: Sendable, Equatable, CaseIterable {
+    /// Pointwise GEMM for 1×1/stride-1/unpadded, direct depthwise for depthwise, im2col + GEMM otherwise.
+    case auto
+    /// im2col + `cblas_sgemm` (handles every geometry).
+    case im2col
+    /// 1×1 stride-1 unpadded: GEMM straight on the input planes (precondition: `isPointwise`).
+    case pointwise
+    /// Direct depthwise kernel (precondition: `isDepthwise`).
+    case depthwise
+    /// The naive seven-loop reference (slow).
+    case naive
+}
+
+/// 2-D convolution over `N, C, H, W` with weight `[outC, inC/groups, kH, kW]` into `N, outC, outH, outW`,
+/// with the bias + activation (or PReLU) epilogue fused.
+public enum Conv2dKernel {
+    /// Upper bound on the floats of one im2col tile; larger images are unfolded a band of output rows at a
+    /// time so the band stays in cache between im2col and the GEMM.
+    nonisolated(unsafe) public static var im2colTileFloats = 1 << 19
+
+    /// The algorithm `.auto` resolves to for `g`.
+    public static func resolve(_ algorithm: ConvAlgorithm, for g: ConvGeometry) -> ConvAlgorithm {
+        switch algorithm {
+        case .auto: return g.isDepthwise ? .depthwise : g.isPointwise ? .pointwise : .im2col
+        case .pointwise: precondition(g.isPointwise, "pointwise path needs a 1×1 stride-1 unpadded convolution"); return .pointwise
+        case .depthwise: precondition(g.isDepthwise, "depthwise path needs groups == inChannels == outChannels"); return .depthwise
+        default: return algorithm
+        }
+    }
+
+    /// Floats of workspace slot 0 that `run` needs for `g`.
+    public static func workspaceFloats(_ g: ConvGeometry, algorithm: ConvAlgorithm = .auto) -> Int {
+        guard resolve(algorithm, for: g) == .im2col else { return 0 }
+        return g.patchSize * tileRows(g) * g.outW
+    }
+
+    static func tileRows(_ g: ConvGeometry) -> Int {
+        max(1, min(g.outH, im2colTileFloats / max(1, g.patchSize * g.outW)))
+    }
+
+    /// Runs the convolution. `input` is `g.batch, g.inChannels, g.inH, g.inW`; `output` is `g.outputShape`.
+    public static func run(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                           output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, workspace: Workspace,
+                           algorithm: ConvAlgorithm = .auto) {
+        guard g.outH > 0, g.outW > 0, g.batch > 0 else { return }
+        switch resolve(algorithm, for: g) {
+        case .depthwise: DepthwiseConv.run(g, input: input, weight: weight, output: output, epilogue: epilogue)
+        case .pointwise: pointwise(g, input: input, weight: weight, output: output, epilogue: epilogue)
+        case .naive: Reference.conv2d(g, input: input, weight: weight, output: output, epilogue: epilogue)
+        default: general(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
+        }
+    }
+
+    static func applyEpilogue(_ epilogue: ConvEpilogue, channel0: Int, channels: Int, _ out: UnsafeMutablePointer<Float>,
+                              ld: Int, count: Int) {
+        if epilogue.isIdentity { return }
+        Threads.parallelFor(channels, minPerChunk: max(1, 8192 / max(1, count))) { c0, c1 in
+            for c in c0..<c1 { epilogue.apply(channel: channel0 + c, out + c * ld, count: count) }
+        }
+    }
+
+    static func pointwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue) {
+        let hw = g.inH * g.inW, cin = g.groupInChannels, cout = g.groupOutChannels
+        for n in 0..<g.batch {
+            for gr in 0..<g.groups {
+                let x = input + (n * g.inChannels + gr * cin) * hw
+                let y = output + (n * g.outChannels + gr * cout) * hw
+                GEMM.sgemm(transA: false, transB: false, m: cout, n: hw, k: cin, alpha: 1,
+                           a: weight + gr * cout * cin, lda: cin, b: x, ldb: hw, beta: 0, c: y, ldc: hw)
+                applyEpilogue(epilogue, channel0: gr * cout, channels: cout, y, ld: hw, count: hw)
+            }
+        }
+    }
+
+    static func general(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, workspace: Workspace) {
+        let k = g.patchSize, cin = g.groupInChannels, cout = g.groupOutChannels
+        let outHW = g.outH * g.outW
+        let band = tileRows(g)
+        let col = workspace.floats(k * band * g.outW)
+        for n in 0..<g.batch {
+            for gr in 0..<g.groups {
+                let x = input + (n * g.inChannels + gr * cin) * g.inH * g.inW
+                let y = output + (n * g.outChannels + gr * cout) * outHW
+                var y0 = 0
+                while y0 < g.outH {
+                    let y1 = min(g.outH, y0 + band)
+                    let cols = (y1 - y0) * g.outW
+                    Im2col.fill(g, input: x, col: col, rowStart: y0, rowEnd: y1)
+                    GEMM.sgemm(transA: false, transB: false, m: cout, n: cols, k: k, alpha: 1,
+                               a: weight + gr * cout * k, lda: k, b: col, ldb: cols, beta: 0,
+                               c: y + y0 * g.outW, ldc: outHW)
+                    applyEpilogue(epilogue, channel0: gr * cout, channels: cout, y + y0 * g.outW, ld: outHW, count: cols)
+                    y0 = y1
+                }
+            }
+        }
+    }
+}
