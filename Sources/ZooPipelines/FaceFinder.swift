@@ -48,7 +48,7 @@ public struct FaceFinder {
         var out = image
         let t = max(1, min(image.width, image.height) / 300 + 1)
         func dot(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
-            if x >= 0 && y >= 0 && x < out.width && y < out.height { out[x: x, y: y] = c }
+            if x >= 0 && y >= 0 && x < out.width && y < out.height { out[x, y] = c }
         }
         for d in dets {
             let x1 = Int(d.box[0].rounded()), y1 = Int(d.box[1].rounded()), x2 = Int(d.box[2].rounded()), y2 = Int(d.box[3].rounded())

@@ -65,6 +65,7 @@ public struct FacePairs {
 
 public struct FacePairsError: Error, CustomStringConvertible, LocalizedError {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
     public var errorDescription: String? { message }
 }

@@ -81,7 +81,7 @@ final class MTCNNTests: XCTestCase {
     }
 
     /// Parity with `MTCNN(keep_all=True).detect(img, landmarks=True)` on every shared face image: same number of
-    /// faces, boxes and landmarks within 2 px (the issue's bar), scores within 1e-3.
+    /// faces, boxes and landmarks within 0.05 px (the issue asks 2 px), scores within 1e-3.
     func testCascadeParityOnSharedFaces() throws {
         let d = try Self.detector()
         let f = try json("detections.json")
@@ -98,8 +98,10 @@ final class MTCNNTests: XCTestCase {
                 worstMark = max(worstMark, zip(g.landmarks, el).map { abs($0 - $1) }.max()!)
                 XCTAssertEqual(g.score, Float(e["score"] as! Double), accuracy: 1e-3, name)
             }
-            XCTAssertLessThanOrEqual(worstBox, 2, "\(name) box")
-            XCTAssertLessThanOrEqual(worstMark, 2, "\(name) landmarks")
+            // The issue's bar is 2 px; the port reproduces the reference to Float32 rounding (measured ≤ 1e-4 px),
+            // so hold it to 0.05 px to catch any drift in resampling, NMS order or regression arithmetic.
+            XCTAssertLessThanOrEqual(worstBox, 0.05, "\(name) box")
+            XCTAssertLessThanOrEqual(worstMark, 0.05, "\(name) landmarks")
             print("MTCNN parity \(name): \(got.count) faces, max |Δbox| \(worstBox) px, max |Δlandmark| \(worstMark) px")
         }
     }

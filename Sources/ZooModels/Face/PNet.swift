@@ -37,7 +37,7 @@ public struct PNet {
 
 /// Allocates the output of `layer` for `x` and runs it.
 @inline(__always)
-func run<L: Layer>(_ layer: L, _ x: Tensor, _ workspace: Workspace) -> Tensor {
+func mtcnnRun<L: Layer>(_ layer: L, _ x: Tensor, _ workspace: Workspace) -> Tensor {
     let y = Tensor(zeros: layer.outputShape(for: x.shape))
     layer.forward(x, into: y, workspace: workspace)
     return y
