@@ -25,6 +25,13 @@ public enum FaceModelFactory {
     /// The recogniser `name`; `weights` overrides the weights file/folder.
     public static func embedder(_ name: String, weights: URL? = nil) throws -> any FaceEmbedder {
         switch name {
+        case "dlib-resnet":
+            let file = FaceWeights.dlibResNet.files[0].name
+            if let weights, !weights.hasDirectoryPath, FileManager.default.fileExists(atPath: weights.path),
+               !((try? weights.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory ?? false) {
+                return try DlibResNet(contentsOf: weights)
+            }
+            return try DlibResNet(contentsOf: try folder(FaceWeights.dlibResNet, weights).appendingPathComponent(file))
         default:
             throw Failure(description: "unknown face recognizer '\(name)' (available: \(recognizerNames.joined(separator: ", ")))")
         }
