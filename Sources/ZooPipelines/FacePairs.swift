@@ -42,11 +42,11 @@ public struct FacePairs {
         let neg = zip(similarities, labels).filter { !$0.1 }.map(\.0)
         var out: [String: Double] = ["pairs": Double(labels.count), "positives": Double(pos.count), "negatives": Double(neg.count)]
         if !labels.isEmpty {
-            let correct = zip(similarities, labels).filter { ($0.0 >= threshold) == $0.1 }.count
+            let correct = zip(similarities, labels).filter { ($0.0 > threshold) == $0.1 }.count
             out["accuracy"] = Double(correct) / Double(labels.count)
             out["threshold"] = Double(threshold)
-            if !pos.isEmpty { out["tar_at_threshold"] = Double(pos.filter { $0 >= threshold }.count) / Double(pos.count) }
-            if !neg.isEmpty { out["far_at_threshold"] = Double(neg.filter { $0 >= threshold }.count) / Double(neg.count) }
+            if !pos.isEmpty { out["tar_at_threshold"] = Double(pos.filter { $0 > threshold }.count) / Double(pos.count) }
+            if !neg.isEmpty { out["far_at_threshold"] = Double(neg.filter { $0 > threshold }.count) / Double(neg.count) }
         }
         for (far, key) in [(1e-2, "tar_at_far_1e-2"), (1e-3, "tar_at_far_1e-3")] where !pos.isEmpty && !neg.isEmpty {
             let t = thresholdAtFAR(negatives: neg, far: far)

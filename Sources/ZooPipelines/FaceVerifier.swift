@@ -132,7 +132,7 @@ public final class FaceVerifier: @unchecked Sendable {
         for f in [x.face, y.face] where f.rotation != 0 {
             notes.append("\(f.image): no upright face; used the image turned \(f.rotation * 90)° counter-clockwise")
         }
-        return FaceVerification(same: sim >= threshold.value, similarity: sim, threshold: threshold.value,
+        return FaceVerification(same: sim > threshold.value, similarity: sim, threshold: threshold.value,
                                 threshold_source: threshold.source, detector: aligned ? "none (aligned input)" : detector!.name,
                                 recognizer: embedder.name, faces: [x.face, y.face],
                                 timings_ms: timings.mapValues { ($0 * 1e6).rounded() / 1000 }, notes: notes.isEmpty ? nil : notes)
