@@ -7,7 +7,8 @@ the environment /root/.cache/vz-ref-venv. Same images, same thread count for tor
 
 Run:  /root/.cache/vz-ref-venv/bin/python scripts/bench_faces.py [--runs 7] [--threads 2] [--vz .build/release/vz]
 `vz` runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (AVX-512 kernels, see DESIGN.md) — stated in the output.
-Per stage: median and min over the runs (first run discarded as warm-up). Prints a Markdown table and JSON.
+Per stage: median and min over the runs (first run discarded as warm-up), wall and process-CPU milliseconds
+(CPU time is what to compare on a shared machine; with --threads 1 it equals wall time on an idle one). Prints a Markdown table and JSON.
 """
 import argparse
 import json
@@ -22,7 +23,7 @@ from PIL import Image
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--runs", type=int, default=7)
-ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--vz", default=".build/release/vz")
 ap.add_argument("--shared", default="../shared/data")
 ap.add_argument("--weights", default="weights")
@@ -46,18 +47,23 @@ def vz_runs(a, b, recognizer):
     for _ in range(args.runs):
         r = subprocess.run([args.vz, "verify", os.path.join(faces, a), os.path.join(faces, b), "--recognizer", recognizer],
                            capture_output=True, text=True, env=env, check=True)
-        for k, v in json.loads(r.stdout)["timings_ms"].items():
+        j = json.loads(r.stdout)
+        for k, v in j["timings_ms"].items():
             out.setdefault(k, []).append(v)
+        for k, v in j["cpu_ms"].items():
+            out.setdefault("cpu " + k, []).append(v)
     return {k: stats(v) for k, v in out.items()}
 
 
 def timed(fn, runs):
-    ts = []
+    """Wall and process-CPU milliseconds of `fn` (last result returned)."""
+    ts, cs = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = fn()
         ts.append((time.perf_counter() - t0) * 1000)
-    return ts, res
+        cs.append((time.process_time() - c0) * 1000)
+    return ts, cs, res
 
 
 def reference(a, b):
@@ -71,22 +77,29 @@ def reference(a, b):
            "landmarks+chip (dlib 5-point, get_face_chip)": [], "embed (dlib ResNet)": []}
     for _ in range(args.runs):
         tot = {k: 0.0 for k in out}
+        cpu = {k: 0.0 for k in out}
         for name in (a, b):
-            t, img = timed(lambda: np.array(Image.open(os.path.join(faces, name)).convert("RGB")), 1)
+            t, c, img = timed(lambda: np.array(Image.open(os.path.join(faces, name)).convert("RGB")), 1)
             tot["decode (Pillow)"] += t[0]
-            t, _ = timed(lambda: mtcnn.detect(Image.fromarray(img), landmarks=True), 1)
+            cpu["decode (Pillow)"] += c[0]
+            t, c, _ = timed(lambda: mtcnn.detect(Image.fromarray(img), landmarks=True), 1)
             tot["detect (facenet-pytorch MTCNN)"] += t[0]
-            t, dets = timed(lambda: det(img, 1), 1)
+            cpu["detect (facenet-pytorch MTCNN)"] += c[0]
+            t, c, dets = timed(lambda: det(img, 1), 1)
             tot["detect (dlib HOG, upsample 1)"] += t[0]
+            cpu["detect (dlib HOG, upsample 1)"] += c[0]
             if len(dets) == 0:
                 continue
             r = max(dets, key=lambda d: d.area())
-            t, chip = timed(lambda: dlib.get_face_chip(img, sp(img, r), size=150, padding=0.25), 1)
+            t, c, chip = timed(lambda: dlib.get_face_chip(img, sp(img, r), size=150, padding=0.25), 1)
             tot["landmarks+chip (dlib 5-point, get_face_chip)"] += t[0]
-            t, _ = timed(lambda: net.compute_face_descriptor(chip), 1)
+            cpu["landmarks+chip (dlib 5-point, get_face_chip)"] += c[0]
+            t, c, _ = timed(lambda: net.compute_face_descriptor(chip), 1)
             tot["embed (dlib ResNet)"] += t[0]
+            cpu["embed (dlib ResNet)"] += c[0]
         for k, v in tot.items():
             out[k].append(v)
+            out.setdefault("cpu " + k, []).append(cpu[k])
     return {k: stats(v) for k, v in out.items()}
 
 

@@ -30,7 +30,8 @@ public final class FaceVerifier: @unchecked Sendable {
         self.aligned = aligned; self.faceIndex = faceIndex
     }
 
-    /// One analysed image: the face used, its embedding and the stage timings (milliseconds).
+    /// One analysed image: the face used, its embedding and the stage timings in seconds (wall; `cpu_<stage>` keys
+    /// hold process CPU seconds).
     public struct Analysis {
         public var face: VerifiedFace
         public var embedding: [Float]
@@ -46,14 +47,14 @@ public final class FaceVerifier: @unchecked Sendable {
         do { image = try ImageDecoder.decode(data, name: name) } catch {
             throw FaceVerifierError.unreadable(image: name, reason: "\(error)")
         }
-        timings["decode"] = clock.lap()
+        timings["decode"] = clock.lap(); timings["cpu_decode"] = clock.lastCPULap
         return try analyze(image: image, name: name, timings: timings, clock: &clock)
     }
 
     /// Detects, aligns and embeds an already decoded image.
     public func analyze(image: Image, name: String) throws -> Analysis {
         var clock = Stopwatch()
-        return try analyze(image: image, name: name, timings: ["decode": 0], clock: &clock)
+        return try analyze(image: image, name: name, timings: ["decode": 0, "cpu_decode": 0], clock: &clock)
     }
 
     private func analyze(image: Image, name: String, timings t: [String: Double], clock: inout Stopwatch) throws -> Analysis {
@@ -72,9 +73,9 @@ public final class FaceVerifier: @unchecked Sendable {
                 }
                 chip = c
             }
-            timings["align"] = clock.lap()
+            timings["align"] = clock.lap(); timings["cpu_align"] = clock.lastCPULap
             let e = try embedder.embed(chip)
-            timings["embed"] = clock.lap()
+            timings["embed"] = clock.lap(); timings["cpu_embed"] = clock.lastCPULap
             let face = VerifiedFace(image: name, n_faces: 1, box: [0, 0, Float(image.width), Float(image.height)], score: 1,
                                     landmarks: [], rotation: 0)
             return Analysis(face: face, embedding: e, chip: chip, timings: timings)
@@ -91,7 +92,7 @@ public final class FaceVerifier: @unchecked Sendable {
             }
             if let best { used = best.image; rotation = best.turns; faces = best.faces }
         }
-        timings["detect"] = clock.lap()
+        timings["detect"] = clock.lap(); timings["cpu_detect"] = clock.lastCPULap
         guard !faces.isEmpty else { throw FaceVerifierError.noFace(image: name) }
         let bySize = faces.sorted { $0.area > $1.area }
         let index = faceIndex ?? 0
@@ -102,9 +103,9 @@ public final class FaceVerifier: @unchecked Sendable {
         guard let chip = FaceAligner.align(used, landmarks: face.landmarks, template: embedder.template, width: cw, height: ch) else {
             throw FaceVerifierError.noFace(image: name)
         }
-        timings["align"] = clock.lap()
+        timings["align"] = clock.lap(); timings["cpu_align"] = clock.lastCPULap
         let e = try embedder.embed(chip)
-        timings["embed"] = clock.lap()
+        timings["embed"] = clock.lap(); timings["cpu_embed"] = clock.lastCPULap
         let record = VerifiedFace(image: name, n_faces: faces.count, box: face.box, score: face.score,
                                   landmarks: stride(from: 0, to: 10, by: 2).map { [face.landmarks[$0], face.landmarks[$0 + 1]] },
                                   rotation: rotation)
@@ -121,10 +122,12 @@ public final class FaceVerifier: @unchecked Sendable {
     /// The decision for two analysed images.
     public func decide(_ x: Analysis, _ y: Analysis) -> FaceVerification {
         let sim = FaceVerifier.cosine(x.embedding, y.embedding)
-        var timings: [String: Double] = [:]
-        for (k, v) in x.timings { timings[k, default: 0] += v }
-        for (k, v) in y.timings { timings[k, default: 0] += v }
+        var timings: [String: Double] = [:], cpu: [String: Double] = [:]
+        for (k, v) in [x.timings, y.timings].joined() {
+            if k.hasPrefix("cpu_") { cpu[String(k.dropFirst(4)), default: 0] += v } else { timings[k, default: 0] += v }
+        }
         timings["total"] = timings.values.reduce(0, +)
+        cpu["total"] = cpu.values.reduce(0, +)
         var notes: [String] = []
         for f in [x.face, y.face] where f.n_faces > 1 {
             notes.append("\(f.image): \(f.n_faces) faces found, used the \(faceIndex.map { "#\($0) by size" } ?? "largest")")
@@ -135,7 +138,8 @@ public final class FaceVerifier: @unchecked Sendable {
         return FaceVerification(same: sim > threshold.value, similarity: sim, threshold: threshold.value,
                                 threshold_source: threshold.source, detector: aligned ? "none (aligned input)" : detector!.name,
                                 recognizer: embedder.name, faces: [x.face, y.face],
-                                timings_ms: timings.mapValues { ($0 * 1e6).rounded() / 1000 }, notes: notes.isEmpty ? nil : notes)
+                                timings_ms: timings.mapValues { ($0 * 1e6).rounded() / 1000 },
+                                cpu_ms: cpu.mapValues { ($0 * 1e6).rounded() / 1000 }, notes: notes.isEmpty ? nil : notes)
     }
 
     /// Cosine similarity (embeddings need not be normalised).
@@ -168,7 +172,10 @@ public struct FaceVerification: Codable, Sendable {
     public var detector: String
     public var recognizer: String
     public var faces: [VerifiedFace]
+    /// Wall-clock milliseconds per stage (both images): decode, detect, align, embed, total.
     public var timings_ms: [String: Double]
+    /// Process CPU milliseconds per stage (all threads), robust to a busy machine.
+    public var cpu_ms: [String: Double]
     public var notes: [String]?
 }
 
@@ -197,12 +204,24 @@ public enum FaceVerifierError: Error, CustomStringConvertible, LocalizedError {
     public var errorDescription: String? { description }
 }
 
-/// Wall-clock laps in seconds.
+/// Wall-clock and process CPU-time laps in seconds (CPU time counts every thread of the process).
 struct Stopwatch {
     private var last = DispatchTime.now().uptimeNanoseconds
+    private var lastCPU = Stopwatch.cpuNow()
+    /// CPU seconds of the last lap.
+    private(set) var lastCPULap: Double = 0
+
+    static func cpuNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Wall seconds since the previous lap (CPU seconds in `lastCPULap`).
     mutating func lap() -> Double {
-        let now = DispatchTime.now().uptimeNanoseconds
-        defer { last = now }
+        let now = DispatchTime.now().uptimeNanoseconds, cpu = Stopwatch.cpuNow()
+        defer { last = now; lastCPU = cpu }
+        lastCPULap = cpu - lastCPU
         return Double(now - last) / 1e9
     }
 }
