@@ -73,11 +73,12 @@ def reference(a, b):
     det = dlib.get_frontal_face_detector()
     sp = dlib.shape_predictor(os.path.join(args.weights, "dlib-resnet/shape_predictor_5_face_landmarks.dat"))
     net = dlib.face_recognition_model_v1(os.path.join(args.weights, "dlib-resnet/dlib_face_recognition_resnet_model_v1.dat"))
-    out = {"decode (Pillow)": [], "detect (facenet-pytorch MTCNN)": [], "detect (dlib HOG, upsample 1)": [],
-           "landmarks+chip (dlib 5-point, get_face_chip)": [], "embed (dlib ResNet)": []}
+    stages = ["decode (Pillow)", "detect (facenet-pytorch MTCNN)", "detect (dlib HOG, upsample 1)",
+              "landmarks+chip (dlib 5-point, get_face_chip)", "embed (dlib ResNet)"]
+    out = {}
     for _ in range(args.runs):
-        tot = {k: 0.0 for k in out}
-        cpu = {k: 0.0 for k in out}
+        tot = {k: 0.0 for k in stages}
+        cpu = {k: 0.0 for k in stages}
         for name in (a, b):
             t, c, img = timed(lambda: np.array(Image.open(os.path.join(faces, name)).convert("RGB")), 1)
             tot["decode (Pillow)"] += t[0]
@@ -97,8 +98,8 @@ def reference(a, b):
             t, c, _ = timed(lambda: net.compute_face_descriptor(chip), 1)
             tot["embed (dlib ResNet)"] += t[0]
             cpu["embed (dlib ResNet)"] += c[0]
-        for k, v in tot.items():
-            out[k].append(v)
+        for k in stages:
+            out.setdefault(k, []).append(tot[k])
             out.setdefault("cpu " + k, []).append(cpu[k])
     return {k: stats(v) for k, v in out.items()}
 
