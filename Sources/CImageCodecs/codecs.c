@@ -25,6 +25,10 @@ static inline unsigned div255(unsigned a) {
 
 /* ------------------------------------------------------------------------------------------------ JPEG */
 
+/* Progressive JPEGs normally have about 10 scans; a crafted file with thousands of them makes the decoder
+   redo the whole image each time (a CPU denial of service). Refuse more than this many, as djpeg -maxscans. */
+#define VZ_JPEG_MAX_SCANS 256
+
 typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
@@ -53,6 +57,17 @@ static void vz_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
 
 static void vz_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+static void vz_jpeg_progress(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > VZ_JPEG_MAX_SCANS) {
+        vz_jpeg_error *e = (vz_jpeg_error *)cinfo->err;
+        snprintf(e->message, sizeof e->message, "more than %d scans (refused: crafted progressive JPEG)",
+                 VZ_JPEG_MAX_SCANS);
+        longjmp(e->jump, 1);
+    }
+}
+
 static void vz_jpeg_setup_errors(struct jpeg_decompress_struct *cinfo, vz_jpeg_error *jerr) {
     cinfo->err = jpeg_std_error(&jerr->pub);
     jerr->pub.error_exit = vz_jpeg_error_exit;
@@ -65,6 +80,7 @@ static void vz_jpeg_setup_errors(struct jpeg_decompress_struct *cinfo, vz_jpeg_e
 static int jpeg_fail(vz_jpeg_error *jerr, char *err, size_t errlen) {
     set_err(err, errlen, jerr->message[0] ? jerr->message : "JPEG error");
     if (jerr->hit_eof) return VZ_ERR_TRUNCATED;
+    if (jerr->pub.msg_code == JERR_EMPTY_IMAGE) return VZ_ERR_ZERO_SIZE;  /* SOF with a zero dimension */
     return VZ_ERR_CORRUPT;
 }
 
@@ -100,10 +116,14 @@ int vz_jpeg_decode_rgb(const uint8_t *data, size_t size, int width, int height, 
                        char *err, size_t errlen) {
     struct jpeg_decompress_struct cinfo;
     vz_jpeg_error jerr;
+    struct jpeg_progress_mgr progress;
     uint8_t *volatile cmyk_row = NULL;
     if (!data || size == 0 || !rgb) { set_err(err, errlen, "no data or no output buffer"); return VZ_ERR_ARGUMENT; }
     vz_jpeg_setup_errors(&cinfo, &jerr);
     jpeg_create_decompress(&cinfo);
+    memset(&progress, 0, sizeof progress);
+    progress.progress_monitor = vz_jpeg_progress;
+    cinfo.progress = &progress;
     if (setjmp(jerr.jump)) {
         int status = jpeg_fail(&jerr, err, errlen);
         jpeg_destroy_decompress(&cinfo);
@@ -145,12 +165,14 @@ int vz_jpeg_decode_rgb(const uint8_t *data, size_t size, int width, int height, 
     }
     while (cinfo.output_scanline < cinfo.output_height) {
         JDIMENSION y = cinfo.output_scanline;
-        if (!is_cmyk) {
-            JSAMPROW row = rgb + (size_t)y * stride;
-            jpeg_read_scanlines(&cinfo, &row, 1);
-        } else {
-            JSAMPROW row = cmyk_row;
-            jpeg_read_scanlines(&cinfo, &row, 1);
+        JSAMPROW row = is_cmyk ? cmyk_row : rgb + (size_t)y * stride;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {   /* cannot happen with a memory source; never spin */
+            jpeg_destroy_decompress(&cinfo);
+            free(cmyk_row);
+            set_err(err, errlen, "JPEG decoder returned no scanline");
+            return VZ_ERR_CORRUPT;
+        }
+        if (is_cmyk) {
             uint8_t *out = rgb + (size_t)y * stride;
             for (int x = 0; x < width; x++) {
                 /* Pillow reads CMYK JPEGs as Adobe-inverted ("CMYK;I"): stored value = 255 - ink. */
@@ -256,6 +278,7 @@ typedef struct {
     size_t size;
     size_t pos;
     int truncated;
+    int zero_size;        /* libpng warned "Image width/height is zero in IHDR" before failing */
     char message[256];
 } vz_png_reader;
 
@@ -266,6 +289,12 @@ static void vz_png_error(png_structp png, png_const_charp msg) {
 }
 
 static void vz_png_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+/* Read-side warnings are ignored except the one that explains an "Invalid IHDR data" error as a zero size. */
+static void vz_png_read_warning(png_structp png, png_const_charp msg) {
+    vz_png_reader *r = (vz_png_reader *)png_get_error_ptr(png);
+    if (r && msg && strstr(msg, "is zero in IHDR")) r->zero_size = 1;
+}
 
 static void vz_png_read(png_structp png, png_bytep out, png_size_t length) {
     vz_png_reader *r = (vz_png_reader *)png_get_io_ptr(png);
@@ -280,13 +309,14 @@ static void vz_png_read(png_structp png, png_bytep out, png_size_t length) {
 
 static int png_fail(vz_png_reader *r, char *err, size_t errlen) {
     set_err(err, errlen, r->message[0] ? r->message : "PNG error");
-    return r->truncated ? VZ_ERR_TRUNCATED : VZ_ERR_CORRUPT;
+    if (r->truncated) return VZ_ERR_TRUNCATED;
+    return r->zero_size ? VZ_ERR_ZERO_SIZE : VZ_ERR_CORRUPT;
 }
 
 /* Creates the read struct; libpng's own dimension limit is raised to PNG's maximum (2^31-1) so that the
    pixel limit is enforced by the caller with a specific error, not by libpng with a generic one. */
 static png_structp vz_png_create_read(vz_png_reader *r, png_infop *info) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, vz_png_error, vz_png_warning);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, vz_png_error, vz_png_read_warning);
     if (!png) return NULL;
     *info = png_create_info_struct(png);
     if (!*info) { png_destroy_read_struct(&png, NULL, NULL); return NULL; }
@@ -296,7 +326,7 @@ static png_structp vz_png_create_read(vz_png_reader *r, png_infop *info) {
 }
 
 int vz_png_info(const uint8_t *data, size_t size, vz_png_info_t *out, char *err, size_t errlen) {
-    vz_png_reader r = { data, size, 0, 0, {0} };
+    vz_png_reader r = { data, size, 0, 0, 0, {0} };
     png_infop info = NULL;
     if (!data || size == 0 || !out) { set_err(err, errlen, "no data"); return VZ_ERR_ARGUMENT; }
     memset(out, 0, sizeof(*out));
@@ -331,7 +361,7 @@ static void composite_row(const uint8_t *rgba, uint8_t *rgb, int width, unsigned
 
 int vz_png_decode_rgb(const uint8_t *data, size_t size, int width, int height, uint8_t *rgb,
                       uint8_t bg_r, uint8_t bg_g, uint8_t bg_b, char *err, size_t errlen) {
-    vz_png_reader r = { data, size, 0, 0, {0} };
+    vz_png_reader r = { data, size, 0, 0, 0, {0} };
     png_infop info = NULL;
     uint8_t *volatile scratch = NULL;     /* one RGBA row, or the whole RGBA image when interlaced */
     png_bytep *volatile rows = NULL;

@@ -112,12 +112,7 @@ public enum ImageDecoder {
         case Int32(VZ_ERR_TRUNCATED.rawValue): return ImageError(file: name, .truncated)
         case Int32(VZ_ERR_ZERO_SIZE.rawValue): return ImageError(file: name, .zeroSize)
         case Int32(VZ_ERR_UNSUPPORTED.rawValue): return ImageError(file: name, .corrupt("unsupported variant: \(detail)"))
-        default:
-            // libpng reports a zero dimension in IHDR as an error, not as a size: keep the specific kind.
-            if text.contains("Image width is zero") || text.contains("Image height is zero") {
-                return ImageError(file: name, .zeroSize)
-            }
-            return ImageError(file: name, .corrupt(detail))
+        default: return ImageError(file: name, .corrupt(detail))
         }
     }
 

@@ -21,3 +21,10 @@ extension Layer {
 func checkShape(_ y: Tensor, _ expected: [Int], _ layer: String) {
     precondition(y.shape == expected, "\(layer): output tensor has shape \(y.shape), expected \(expected)")
 }
+
+/// Non-allocating check that `y` is `n, c, h, w` (building a shape array would allocate on every forward).
+@inline(__always)
+func checkNCHW(_ y: Tensor, _ n: Int, _ c: Int, _ h: Int, _ w: Int, _ layer: String) {
+    precondition(y.rank == 4 && y.shape[0] == n && y.shape[1] == c && y.shape[2] == h && y.shape[3] == w,
+                 "\(layer): output tensor has shape \(y.shape), expected \([n, c, h, w])")
+}

@@ -15,7 +15,8 @@ public struct AdaptiveAvgPool2d: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
-        checkShape(y, outputShape(for: x.shape), "AdaptiveAvgPool2d")
+        precondition(x.rank == 4, "AdaptiveAvgPool2d: input \(x.shape) is not N, C, H, W")
+        checkNCHW(y, x.shape[0], x.shape[1], outputSize.0, outputSize.1, "AdaptiveAvgPool2d")
         PoolKernels.adaptiveAverage(batch: x.shape[0], channels: x.shape[1], inH: x.shape[2], inW: x.shape[3],
                                     outH: outputSize.0, outW: outputSize.1, input: x.pointer, output: y.pointer)
     }

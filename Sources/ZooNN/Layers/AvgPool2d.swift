@@ -26,7 +26,7 @@ public struct AvgPool2d: Layer {
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         let g = geometry(for: x.shape)
-        checkShape(y, g.outputShape, "AvgPool2d")
+        checkNCHW(y, g.batch, g.channels, g.outH, g.outW, "AvgPool2d")
         PoolKernels.average(g, countIncludePad: countIncludePad, input: x.pointer, output: y.pointer)
     }
 }

@@ -51,8 +51,10 @@ public struct Conv2d: Layer {
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         let g = geometry(for: x.shape)
-        checkShape(y, g.outputShape, "Conv2d")
-        precondition(weight.shape == [outChannels, inChannels / groups, kernel.0, kernel.1], "Conv2d: weight shape \(weight.shape)")
+        // element-wise checks: building shape arrays here would allocate on every forward
+        precondition(y.rank == 4 && y.shape[0] == g.batch && y.shape[1] == outChannels && y.shape[2] == g.outH && y.shape[3] == g.outW,
+                     "Conv2d: output tensor has shape \(y.shape), expected \(g.outputShape)")
+        precondition(weight.count == outChannels * (inChannels / groups) * kernel.0 * kernel.1, "Conv2d: weight shape \(weight.shape)")
         precondition(bias.map { $0.count == outChannels } ?? true, "Conv2d: bias must have \(outChannels) values")
         precondition(prelu.map { $0.count == outChannels } ?? true, "Conv2d: prelu must have \(outChannels) values")
         let epilogue = ConvEpilogue(bias: bias.map { UnsafePointer($0.pointer) }, activation: activation,

@@ -41,9 +41,11 @@ public struct ConvTranspose2d: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
-        let out = outputShape(for: x.shape)
-        checkShape(y, out, "ConvTranspose2d")
-        let H = x.shape[2], W = x.shape[3], oH = out[2], oW = out[3], hw = H * W
+        precondition(x.rank == 4 && x.shape[1] == inChannels, "ConvTranspose2d: input \(x.shape) is not N, \(inChannels), H, W")
+        let H = x.shape[2], W = x.shape[3], hw = H * W
+        let oH = (H - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kernel.0 - 1) + outputPadding.0 + 1
+        let oW = (W - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kernel.1 - 1) + outputPadding.1 + 1
+        checkNCHW(y, x.shape[0], outChannels, oH, oW, "ConvTranspose2d")
         let cin = inChannels / groups, cout = outChannels / groups, kk = kernel.0 * kernel.1
         let col = workspace.floats(cout * kk * hw)
         let kH = kernel.0, kW = kernel.1

@@ -16,7 +16,7 @@ public struct LayerNorm: Layer {
     }
 
     public func outputShape(for input: [Int]) -> [Int] {
-        precondition(input.count >= normalizedShape.count && Array(input.suffix(normalizedShape.count)) == normalizedShape,
+        precondition(input.count >= normalizedShape.count && input.suffix(normalizedShape.count).elementsEqual(normalizedShape),
                      "LayerNorm: input \(input) does not end with \(normalizedShape)")
         return input
     }

@@ -23,8 +23,9 @@ public struct Linear: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
-        checkShape(y, outputShape(for: x.shape), "Linear")
         let n = x.shape[0]
+        precondition(x.rank >= 2 && x.count == n * inFeatures, "Linear: input \(x.shape) does not flatten to N × \(inFeatures)")
+        precondition(y.rank == 2 && y.shape[0] == n && y.shape[1] == outFeatures, "Linear: output \(y.shape), expected [\(n), \(outFeatures)]")
         GEMM.sgemm(transA: false, transB: true, m: n, n: outFeatures, k: inFeatures, alpha: 1, a: x.pointer, lda: inFeatures,
                    b: weight.pointer, ldb: inFeatures, beta: 0, c: y.pointer, ldc: outFeatures)
         let b = bias?.pointer

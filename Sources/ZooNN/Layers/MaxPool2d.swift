@@ -24,7 +24,7 @@ public struct MaxPool2d: Layer {
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         let g = geometry(for: x.shape)
-        checkShape(y, g.outputShape, "MaxPool2d")
+        checkNCHW(y, g.batch, g.channels, g.outH, g.outW, "MaxPool2d")
         PoolKernels.max(g, input: x.pointer, output: y.pointer)
     }
 }

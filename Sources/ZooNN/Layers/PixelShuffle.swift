@@ -15,11 +15,12 @@ public struct PixelShuffle: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
-        let out = outputShape(for: x.shape)
-        checkShape(y, out, "PixelShuffle")
-        let r = upscale, H = x.shape[2], W = x.shape[3], oH = out[2], oW = out[3]
+        let r = upscale
+        precondition(x.rank == 4 && x.shape[1] % (r * r) == 0, "PixelShuffle: input \(x.shape) channels not divisible by \(r * r)")
+        let H = x.shape[2], W = x.shape[3], oH = H * r, oW = W * r, oC = x.shape[1] / (r * r)
+        checkNCHW(y, x.shape[0], oC, oH, oW, "PixelShuffle")
         let px = x.pointer, py = y.pointer
-        Threads.parallelFor(out[0] * out[1] * oH, minPerChunk: max(1, 16384 / max(1, oW))) { r0, r1 in
+        Threads.parallelFor(x.shape[0] * oC * oH, minPerChunk: max(1, 16384 / max(1, oW))) { r0, r1 in
             for row in r0..<r1 {
                 let p = row / oH, oy = row % oH
                 let h = oy / r, i = oy % r

@@ -31,9 +31,10 @@ public struct Upsample: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
-        let out = outputShape(for: x.shape)
-        checkShape(y, out, "Upsample")
-        let inH = x.shape[2], inW = x.shape[3], outH = out[2], outW = out[3]
+        precondition(x.rank == 4 && x.shape[2] > 0 && x.shape[3] > 0, "Upsample: input \(x.shape) is not N, C, H, W")
+        let inH = x.shape[2], inW = x.shape[3]
+        let outH = scale.map { inH * $0 } ?? size!.0, outW = scale.map { inW * $0 } ?? size!.1
+        checkNCHW(y, x.shape[0], x.shape[1], outH, outW, "Upsample")
         // PyTorch uses 1/scale_factor when a scale was given, in/out otherwise.
         let sh = scale.map { 1 / Float($0) } ?? Float(inH) / Float(outH)
         let sw = scale.map { 1 / Float($0) } ?? Float(inW) / Float(outW)

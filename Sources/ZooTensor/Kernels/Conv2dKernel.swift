@@ -32,8 +32,12 @@ public enum Conv2dKernel {
 
     /// Floats of workspace slot 0 that `run` needs for `g`.
     public static func workspaceFloats(_ g: ConvGeometry, algorithm: ConvAlgorithm = .auto) -> Int {
-        guard resolve(algorithm, for: g) == .im2col else { return 0 }
-        return g.patchSize * tileRows(g) * g.outW
+        let resolved = resolve(algorithm, for: g)
+        if resolved == .depthwise { return DepthwiseConv.workspaceFloats(g) }
+        guard resolved == .im2col else { return 0 }
+        let band = tileRows(g)
+        let workers = band == g.outH ? taskWorkers(g, columns: g.outH * g.outW) : 1
+        return g.patchSize * band * g.outW * workers
     }
 
     static func tileRows(_ g: ConvGeometry) -> Int {
@@ -46,7 +50,7 @@ public enum Conv2dKernel {
                            algorithm: ConvAlgorithm = .auto) {
         guard g.outH > 0, g.outW > 0, g.batch > 0 else { return }
         switch resolve(algorithm, for: g) {
-        case .depthwise: DepthwiseConv.run(g, input: input, weight: weight, output: output, epilogue: epilogue)
+        case .depthwise: DepthwiseConv.run(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
         case .pointwise: pointwise(g, input: input, weight: weight, output: output, epilogue: epilogue)
         case .naive: Reference.conv2d(g, input: input, weight: weight, output: output, epilogue: epilogue)
         default: general(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
@@ -61,15 +65,40 @@ public enum Conv2dKernel {
         }
     }
 
+    /// OpenBLAS runs a GEMM with `m·n·k` at or below this single-threaded (`SMP_THRESHOLD_MIN · GEMM_MULTITHREAD_THRESHOLD`
+    /// in OpenBLAS's interface/gemm.c); such GEMMs are spread over (batch, group) tasks on our own threads instead.
+    static let blasSingleThreadMNK = 65536 * 4
+
+    /// Parallel workers used for (batch, group) tasks of `g`, or 1 when each GEMM is large enough for BLAS threading.
+    static func taskWorkers(_ g: ConvGeometry, columns: Int) -> Int {
+        let tasks = g.batch * g.groups
+        guard tasks > 1, Threads.count > 1,
+              g.groupOutChannels * columns * g.patchSize <= blasSingleThreadMNK else { return 1 }
+        return min(Threads.count, tasks)
+    }
+
+    /// Runs `body(task, worker)` for every (batch, group) task, on `workers` threads (worker = 0..<workers).
+    static func forEachTask(_ g: ConvGeometry, workers: Int, _ body: (Int, Int) -> Void) {
+        let tasks = g.batch * g.groups
+        if workers <= 1 { for t in 0..<tasks { body(t, 0) }; return }
+        Threads.parallelFor(workers) { w0, w1 in
+            for w in w0..<w1 { var t = w; while t < tasks { body(t, w); t += workers } }
+        }
+    }
+
     static func pointwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue) {
         let hw = g.inH * g.inW, cin = g.groupInChannels, cout = g.groupOutChannels
-        for n in 0..<g.batch {
-            for gr in 0..<g.groups {
-                let x = input + (n * g.inChannels + gr * cin) * hw
-                let y = output + (n * g.outChannels + gr * cout) * hw
-                GEMM.sgemm(transA: false, transB: false, m: cout, n: hw, k: cin, alpha: 1,
-                           a: weight + gr * cout * cin, lda: cin, b: x, ldb: hw, beta: 0, c: y, ldc: hw)
+        let workers = taskWorkers(g, columns: hw)
+        forEachTask(g, workers: workers) { t, _ in
+            let n = t / g.groups, gr = t % g.groups
+            let x = input + (n * g.inChannels + gr * cin) * hw
+            let y = output + (n * g.outChannels + gr * cout) * hw
+            GEMM.sgemm(transA: false, transB: false, m: cout, n: hw, k: cin, alpha: 1,
+                       a: weight + gr * cout * cin, lda: cin, b: x, ldb: hw, beta: 0, c: y, ldc: hw)
+            if workers > 1 {
+                if !epilogue.isIdentity { for c in 0..<cout { epilogue.apply(channel: gr * cout + c, y + c * hw, count: hw) } }
+            } else {
                 applyEpilogue(epilogue, channel0: gr * cout, channels: cout, y, ld: hw, count: hw)
             }
         }
@@ -80,22 +109,34 @@ public enum Conv2dKernel {
         let k = g.patchSize, cin = g.groupInChannels, cout = g.groupOutChannels
         let outHW = g.outH * g.outW
         let band = tileRows(g)
-        let col = workspace.floats(k * band * g.outW)
-        for n in 0..<g.batch {
-            for gr in 0..<g.groups {
-                let x = input + (n * g.inChannels + gr * cin) * g.inH * g.inW
-                let y = output + (n * g.outChannels + gr * cout) * outHW
-                var y0 = 0
-                while y0 < g.outH {
-                    let y1 = min(g.outH, y0 + band)
-                    let cols = (y1 - y0) * g.outW
+        let workers = band == g.outH ? taskWorkers(g, columns: outHW) : 1
+        let perWorker = k * band * g.outW
+        let colBase = workspace.floats(perWorker * workers)
+        forEachTask(g, workers: workers) { t, w in
+            let n = t / g.groups, gr = t % g.groups
+            let col = colBase + w * perWorker
+            let x = input + (n * g.inChannels + gr * cin) * g.inH * g.inW
+            let y = output + (n * g.outChannels + gr * cout) * outHW
+            var y0 = 0
+            while y0 < g.outH {
+                let y1 = min(g.outH, y0 + band)
+                let cols = (y1 - y0) * g.outW
+                if workers > 1 {
+                    for r in 0..<k { Im2col.fillRow(g, r, input: x, dst: col + r * cols, rowStart: y0, rowEnd: y1) }
+                } else {
                     Im2col.fill(g, input: x, col: col, rowStart: y0, rowEnd: y1)
-                    GEMM.sgemm(transA: false, transB: false, m: cout, n: cols, k: k, alpha: 1,
-                               a: weight + gr * cout * k, lda: k, b: col, ldb: cols, beta: 0,
-                               c: y + y0 * g.outW, ldc: outHW)
-                    applyEpilogue(epilogue, channel0: gr * cout, channels: cout, y + y0 * g.outW, ld: outHW, count: cols)
-                    y0 = y1
                 }
+                GEMM.sgemm(transA: false, transB: false, m: cout, n: cols, k: k, alpha: 1,
+                           a: weight + gr * cout * k, lda: k, b: col, ldb: cols, beta: 0,
+                           c: y + y0 * g.outW, ldc: outHW)
+                if workers > 1 {
+                    if !epilogue.isIdentity {
+                        for c in 0..<cout { epilogue.apply(channel: gr * cout + c, y + c * outHW + y0 * g.outW, count: cols) }
+                    }
+                } else {
+                    applyEpilogue(epilogue, channel0: gr * cout, channels: cout, y + y0 * g.outW, ld: outHW, count: cols)
+                }
+                y0 = y1
             }
         }
     }

@@ -1,2 +1,0 @@
-/// ZooEval — see README.md and ../shared/DESIGN.md for its role in the data flow.
-enum ZooEvalModule {}

@@ -1,0 +1,116 @@
+import Foundation
+import ZooDetect
+import ZooImage
+import ZooModels
+import ZooNN
+
+/// The object-detection pipeline: image bytes/file → decode → `Preprocess` → model → candidates → the shared
+/// NMS → boxes in original pixels → `DetectorResult` (JSON). The CLI (`vz detect`), `vz eval --model` and the
+/// HTTP service all use this type, so they cannot disagree.
+///
+/// Thread-safe: calls are serialised (the model plans its buffers once and reuses them).
+public final class Detector: @unchecked Sendable {
+    public let model: any ObjectDetectionModel
+    public let options: DetectorOptions
+    public let preprocess: Preprocess
+    /// Allowed class ids (nil: all), from `options.classes`.
+    public let classFilter: Set<Int>?
+    /// Image decoding limits.
+    public var decodeOptions = DecodeOptions()
+    private let lock = NSLock()
+    private var inputTensor: Tensor
+
+    /// Wraps a model; fails on a bad `size` or unknown class names.
+    public init(model: any ObjectDetectionModel, options: DetectorOptions = .init()) throws {
+        self.model = model
+        self.options = options
+        preprocess = try Preprocess(input: model.card.input, size: options.size, resize: options.resize)
+        if let names = options.classes {
+            var ids = Set<Int>()
+            for n in names {
+                guard let i = model.classNames.firstIndex(of: n) else {
+                    throw DetectorError.unknownClass(n, model: model.card.name)
+                }
+                ids.insert(i)
+            }
+            classFilter = ids
+        } else {
+            classFilter = nil
+        }
+        inputTensor = Tensor(zeros: preprocess.shape)
+    }
+
+    /// Loads zoo model `name` with weights from `store`.
+    public static func load(_ name: String, store: WeightsStore = .standard(), options: DetectorOptions = .init()) throws -> Detector {
+        let entry = try ModelZoo.entry(named: name)
+        guard case .detector(let make) = entry.factory else {
+            throw ModelZooError.wrongTask(name, expected: .detection, actual: entry.card.task)
+        }
+        let folder = try store.require(entry.card)
+        return try Detector(model: try make(folder, entry.card), options: options)
+    }
+
+    /// Detects objects in an image file.
+    public func detect(contentsOf url: URL) throws -> DetectorResult {
+        let t0 = DispatchTime.now()
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw DetectorError.unreadable(url.path, error.localizedDescription)
+        }
+        let image = try ImageDecoder.decode(data, name: url.path, options: decodeOptions)
+        let decodeTime = Self.ms(since: t0)
+        var r = try detect(image, name: url.path)
+        r.timings.decode = decodeTime
+        return r
+    }
+
+    /// Detects objects in encoded image bytes (JPEG/PNG); `name` is reported as the result's `image`.
+    public func detect(data: Data, name: String) throws -> DetectorResult {
+        let t0 = DispatchTime.now()
+        let image = try ImageDecoder.decode(data, name: name, options: decodeOptions)
+        let decodeTime = Self.ms(since: t0)
+        var r = try detect(image, name: name)
+        r.timings.decode = decodeTime
+        return r
+    }
+
+    /// Detects objects in a decoded image.
+    public func detect(_ image: Image, name: String? = nil) throws -> DetectorResult {
+        lock.lock(); defer { lock.unlock() }
+        var timings = DetectorResult.Timings()
+        var t = DispatchTime.now()
+        let transform = preprocess.apply(image, into: inputTensor)
+        timings.preprocess = Self.ms(since: t)
+        t = DispatchTime.now()
+        var candidates = try model.candidates(inputTensor, confidence: options.confidence)
+        timings.inference = Self.ms(since: t)
+        t = DispatchTime.now()
+        if let classFilter { candidates.removeAll { !classFilter.contains($0.classID) } }
+        var kept = NMS.suppress(candidates, threshold: options.iou, classAware: !options.agnostic,
+                                maxDetections: max(0, options.maxDetections))
+        for i in kept.indices {
+            kept[i].box = transform.toOriginal(kept[i].box)
+            let c = kept[i].classID
+            kept[i].label = c < model.classNames.count ? model.classNames[c] : String(c)
+        }
+        timings.postprocess = Self.ms(since: t)
+        return DetectorResult(image: name, width: image.width, height: image.height, model: model.card.name,
+                              timings: timings, detections: kept)
+    }
+
+    static func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
+}
+
+/// Errors of the detection pipeline.
+public enum DetectorError: Error, CustomStringConvertible, LocalizedError {
+    case unknownClass(String, model: String)
+    case unreadable(String, String)
+
+    public var description: String {
+        switch self {
+        case .unknownClass(let n, let m): return "class '\(n)' is not one of \(m)'s classes"
+        case .unreadable(let p, let m): return "\(p): cannot read: \(m)"
+        }
+    }
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import ZooDetect
+import ZooEval
+
+/// Runs a detector over the images of an annotated dataset and returns its detections in the dataset's ids,
+/// ready for `COCOEvaluator` / `VOCEvaluator` — the `vz eval --model` path.
+///
+/// The detector is any closure `(image file) throws -> [Detection]` plus its class names; classes are mapped onto
+/// the dataset's categories by name (`ClassMapping`: exact, normalised, VOC ↔ COCO aliases). Progress goes to
+/// stderr: a bar with ETA when stderr is a terminal, otherwise a plain line every 10 %.
+public struct EvalRunner {
+    /// A detector as the runner needs it.
+    public struct Detector {
+        /// The model's class names, indexed by `Detection.classID`.
+        public var classNames: [String]
+        /// Detects objects in one image file (boxes in that image's pixels).
+        public var detect: (URL) throws -> [Detection]
+
+        public init(classNames: [String], detect: @escaping (URL) throws -> [Detection]) {
+            self.classNames = classNames; self.detect = detect
+        }
+    }
+
+    /// Builds the detector for `vz eval --model NAME` (score threshold, max detections per image). The detection
+    /// pipeline installs it; until then `--model` fails with `detectorUnavailable`.
+    nonisolated(unsafe) public static var detectorFactory: ((_ model: String, _ scoreThreshold: Float,
+                                                           _ maxDetections: Int) throws -> Detector)?
+
+    /// The detector for `model`, or an error saying that none is available.
+    public static func detector(model: String, scoreThreshold: Float, maxDetections: Int) throws -> Detector {
+        guard let factory = detectorFactory else { throw EvalError.invalidOption(
+            "detector not available: `vz eval --model \(model)` needs the detection pipeline, which is not built "
+            + "into this vz yet; evaluate a results file with --detections instead") }
+        return try factory(model, scoreThreshold, maxDetections)
+    }
+
+    public let detector: Detector
+    /// Detections kept per image (highest scores), like COCO practice's 100.
+    public var maxPerImage: Int
+    /// Where progress goes (stderr by default); nil for none.
+    public var progress: Progress?
+
+    public init(detector: Detector, maxPerImage: Int = 100, progress: Progress? = Progress()) {
+        self.detector = detector; self.maxPerImage = maxPerImage; self.progress = progress
+    }
+
+    /// The outcome of running the detector over a dataset.
+    public struct Run {
+        public var detections: [ResultDetection]
+        public var mapping: ClassMapping
+        public var seconds: Double
+    }
+
+    /// Detects on every image of `groundTruth` (file `imagesDirectory/fileName`), in image-id order.
+    public func run(groundTruth gt: GroundTruth, imagesDirectory: URL) throws -> Run {
+        let mapping = ClassMapping(source: detector.classNames, target: gt.categories)
+        let images = gt.images.sorted { $0.id < $1.id }
+        var out: [ResultDetection] = []
+        let start = Date()
+        progress?.start(total: images.count)
+        for (n, image) in images.enumerated() {
+            let url = imagesDirectory.appendingPathComponent(image.fileName)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw EvalError.mismatch("image \(image.fileName) (id \(image.id)) is not in \(imagesDirectory.path)")
+            }
+            var dets = try detector.detect(url)
+            if dets.count > maxPerImage {
+                dets = dets.enumerated().sorted { $0.element.score > $1.element.score
+                    || ($0.element.score == $1.element.score && $0.offset < $1.offset) }.prefix(maxPerImage).map(\.element)
+            }
+            for d in dets {
+                guard d.classID >= 0, d.classID < mapping.categoryForSource.count,
+                      let category = mapping.categoryForSource[d.classID] else { continue }
+                out.append(ResultDetection(imageID: image.id, categoryID: category, x: Double(d.box.x1), y: Double(d.box.y1),
+                                           width: Double(d.box.x2 - d.box.x1), height: Double(d.box.y2 - d.box.y1),
+                                           score: Double(d.score)))
+            }
+            progress?.update(done: n + 1)
+        }
+        progress?.finish()
+        return Run(detections: out, mapping: mapping, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// A progress display on stderr: `[#####.....] 120/500 24% 3.1 img/s ETA 0:02:03` redrawn in place on a
+    /// terminal; one plain line per 10 % otherwise (logs, CI).
+    public final class Progress {
+        let isTTY: Bool
+        let label: String
+        var total = 0, lastDecile = -1
+        var startTime = Date(), lastDraw = Date.distantPast
+
+        public init(label: String = "eval", isTTY: Bool = isatty(STDERR_FILENO) != 0) {
+            self.label = label; self.isTTY = isTTY
+        }
+
+        func start(total: Int) { self.total = total; startTime = Date(); lastDecile = -1; update(done: 0) }
+
+        func update(done: Int) {
+            let now = Date()
+            let elapsed = now.timeIntervalSince(startTime)
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            let eta = rate > 0 ? Double(total - done) / rate : 0
+            let pct = total > 0 ? 100 * done / total : 100
+            if isTTY {
+                guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+                lastDraw = now
+                let filled = total > 0 ? 30 * done / total : 30
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+                write("\r\(label) [\(bar)] \(done)/\(total) \(pct)% " + String(format: "%.1f img/s", rate) + " ETA \(Self.clock(eta))\u{1B}[K")
+            } else {
+                let decile = pct / 10
+                guard decile > lastDecile else { return }
+                lastDecile = decile
+                write("\(label): \(done)/\(total) images (\(pct)%), " + String(format: "%.1f img/s", rate)
+                      + ", elapsed \(Self.clock(elapsed)), ETA \(Self.clock(eta))\n")
+            }
+        }
+
+        func finish() { if isTTY { write("\n") } }
+
+        func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+        static func clock(_ seconds: Double) -> String {
+            let s = Int(seconds.rounded())
+            return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+        }
+    }
+}

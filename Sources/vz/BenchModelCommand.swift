@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import ZooModels
+import ZooPipelines
+import ZooTensor
+
+/// `vz bench [model]`: times a zoo model's forward pass on a fixed input (warm-up, N runs, min/median/max),
+/// with a per-layer-type breakdown. `scripts/bench_opencv_darknet.py` runs OpenCV DNN beside it.
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Benchmark a zoo model's forward pass on a fixed input (default subcommand of `vz bench`).",
+        discussion: """
+        The input is the deterministic synthetic image of the parity fixtures (no decoding or preprocessing is \
+        timed). stages_ms is the mean time per run spent in each darknet layer type; --profile prints every layer.
+        OpenBLAS kernels follow the environment (OPENBLAS_CORETYPE); the kernels in use are reported.
+        """)
+
+    @Option(help: "Model name (see `vz models`).")
+    var model = ModelZoo.defaultDetector
+
+    @Option(help: "Square input size (default: the model's).")
+    var size: Int?
+
+    @Option(help: "Threads (default: VZ_THREADS or all cores).")
+    var threads: Int?
+
+    @Option(help: "Timed runs.")
+    var runs = 20
+
+    @Option(help: "Untimed warm-up runs.")
+    var warmup = 3
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @Flag(help: "Print the time of every layer (mean over the runs).")
+    var profile = false
+
+    @Option(name: .customLong("im2col-tile"), help: "Experiment: im2col band size in floats (engine default 524288).")
+    var im2colTile: Int?
+
+    func validate() throws {
+        guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        if let im2colTile { Conv2dKernel.im2colTileFloats = max(1, im2colTile) }
+        let entry = try ModelZoo.entry(named: model)
+        guard case .detector(let make) = entry.factory else {
+            throw ValidationError("\(model) is not a detector")
+        }
+        let folder = try WeightsStore.standard().require(entry.card)
+        let detector = try make(folder, entry.card)
+        guard let darknet = detector as? DarknetDetector else {
+            throw ValidationError("\(model): benchmarking is implemented for darknet models")
+        }
+        let net = darknet.network
+        let s = size ?? entry.card.input.width
+        guard s > 0, s % entry.card.input.sizeMultiple == 0 else {
+            throw ValidationError("--size must be a positive multiple of \(entry.card.input.sizeMultiple)")
+        }
+        let input = DarknetBenchInput.synthetic(channels: net.channels, height: s, width: s)
+        for _ in 0..<warmup { _ = try net.forward(input) }
+        var times: [Double] = []
+        let layerTimes = UnsafeMutablePointer<Double>.allocate(capacity: net.sections.count)
+        layerTimes.initialize(repeating: 0, count: net.sections.count)
+        defer { layerTimes.deallocate() }
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try net.forward(input, layerTimes: layerTimes)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        var stages: [String: Double] = [:]
+        for (i, sec) in net.sections.enumerated() { stages[sec.layer.kind, default: 0] += layerTimes[i] * 1000 / Double(runs) }
+        let env = ProcessInfo.processInfo.environment
+        if json {
+            let obj: [String: Any] = [
+                "model": model, "size": s, "threads": Threads.count, "runs": runs,
+                "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
+                "stages_ms": stages.mapValues(r3), "blas_core": Threads.blasCoreName, "times_ms": times.map(r3),
+                "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)",
+            ]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(model) @\(s)x\(s), \(Threads.count) threads, BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
+            print(String(format: "forward: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
+            for (k, v) in stages.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-14@ %8.2f ms", k as NSString, v)) }
+        }
+        if profile {
+            for (i, sec) in net.sections.enumerated() {
+                let shape = (try? net.shapes(for: input.shape)[i]) ?? []
+                Stderr.print(String(format: "%4d %-14@ %8.3f ms  %@", i, sec.layer.kind as NSString, layerTimes[i] * 1000 / Double(runs),
+                                    shape.map(String.init).joined(separator: "x") as NSString))
+            }
+        }
+    }
+
+    func r3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+}
+
+/// The deterministic benchmark/parity input (same formula as scripts/make_darknet_fixtures.py `synthetic_input`).
+enum DarknetBenchInput {
+    static func synthetic(channels: Int, height: Int, width: Int) -> Tensor {
+        let t = Tensor(zeros: [1, channels, height, width])
+        let p = t.pointer
+        for c in 0..<channels { for y in 0..<height { for x in 0..<width {
+            let k = (37 * x + 91 * y + 53 * c + (x * y) % 97 + 29 * ((x >> 3) ^ (y >> 3))) % 256
+            p[(c * height + y) * width + x] = Float(k) / 255
+        } } }
+        return t
+    }
+}
