@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""End-to-end reference detections of YuNet-n and SCRFD-500M on ../shared/data/images/faces.
+"""End-to-end reference detections of YuNet-n, SCRFD-500M and RetinaFace-mnet0.25 on ../shared/data/images/faces.
 
 Both detectors see the same canvas as the Swift `FaceDetectorCanvas.topLeft`: the image scaled by one factor
 (cv2.resize, bilinear) into the canvas (640 × 640 for SCRFD, 320 × 320 for YuNet) at the top-left of a black canvas (InsightFace SCRFD.detect's layout).
   * SCRFD-500M: InsightFace `model_zoo/scrfd.py` SCRFD.detect re-implemented with onnxruntime (RGB,
     (x − 127.5)/128, score ≥ 0.5, NMS IoU 0.4 with +1 areas) — insightface itself is not installed.
+  * RetinaFace-mnet0.25: biubug6 Pytorch_Retinaface `detect.py` (PriorBox, decode/decode_landm with variances
+    0.1/0.2, BGR − (104, 117, 123), keep p ≥ 0.6, py_cpu_nms 0.4 with +1 areas) re-implemented with onnxruntime.
   * YuNet-n: OpenCV's own `cv2.FaceDetectorYN` (yunet_n_320_320.onnx, canvas 320 × 320 — OpenCV cannot load the dynamic file; score 0.9, NMS 0.3, top 5000)
     run on the canvas; its x, y, w, h converted to corners and divided by the canvas scale.
 Versions: opencv-python 4.14.0, onnxruntime 1.31.1, numpy 2.4.6 (/root/.cache/vz-ref-venv).
@@ -79,15 +81,40 @@ def yunet(det, img):
     return out
 
 
+def retinaface(sess, img):
+    det_img, scale = canvas(img, 640)
+    x = (det_img.astype(np.float32) - np.array([104, 117, 123], np.float32)).transpose(2, 0, 1)[None]
+    loc, conf, landms = sess.run(None, {sess.get_inputs()[0].name: x})
+    priors = []
+    for step, mins in zip((8, 16, 32), ([16, 32], [64, 128], [256, 512])):
+        n = -(-640 // step)
+        for i in range(n):
+            for j in range(n):
+                for m in mins:
+                    priors.append([(j + 0.5) * step / 640, (i + 0.5) * step / 640, m / 640, m / 640])
+    p = np.array(priors, np.float32)
+    l = loc[0]; v = (0.1, 0.2)
+    b = np.concatenate((p[:, :2] + l[:, :2] * v[0] * p[:, 2:], p[:, 2:] * np.exp(l[:, 2:] * v[1])), 1)
+    b[:, :2] -= b[:, 2:] / 2; b[:, 2:] += b[:, :2]
+    b = b * 640 / scale
+    lm = np.concatenate([p[:, :2] + landms[0][:, 2 * k:2 * k + 2] * v[0] * p[:, 2:] for k in range(5)], 1) * 640 / scale
+    s = conf[0][:, 1]
+    idx = np.where(s >= 0.6)[0]
+    b, lm, s = b[idx], lm[idx], s[idx]
+    keep = nms_plus1(np.hstack([b, s[:, None]]).astype(np.float32), 0.4)
+    return [{"box": [float(v) for v in b[i]], "score": float(s[i]), "landmarks": [float(v) for v in lm[i]]} for i in keep]
+
+
 def main():
     so = ort.SessionOptions(); so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sc = ort.InferenceSession(os.path.join(DATA, "weights/scrfd/scrfd_500m_bnkps.onnx"), so, providers=["CPUExecutionProvider"])
     yn = cv2.FaceDetectorYN.create(os.path.join(DATA, "weights/yunet/yunet_n_320_320.onnx"), "", (320, 320), 0.9, 0.3, 5000)
-    rec = {"canvas": {"scrfd": 640, "yunet": 320}, "images": {}}
+    rf = ort.InferenceSession(os.path.join(DATA, "weights/retinaface/retinaface_mbnet0.25.onnx"), so, providers=["CPUExecutionProvider"])
+    rec = {"canvas": {"scrfd": 640, "yunet": 320, "retinaface": 640}, "images": {}}
     for name in IMAGES:
         img = cv2.imread(os.path.join(DATA, "images/faces", name))
-        rec["images"][name] = {"scrfd": scrfd(sc, img), "yunet": yunet(yn, img)}
-        print(name, len(rec["images"][name]["scrfd"]), "scrfd faces,", len(rec["images"][name]["yunet"]), "yunet faces")
+        rec["images"][name] = {"scrfd": scrfd(sc, img), "yunet": yunet(yn, img), "retinaface": retinaface(rf, img)}
+        print(name, len(rec["images"][name]["scrfd"]), "scrfd faces,", len(rec["images"][name]["yunet"]), "yunet faces,", len(rec["images"][name]["retinaface"]), "retinaface")
     dst = os.path.join(HERE, "../Tests/Fixtures/faces/detections.json")
     with open(dst, "w") as f:
         json.dump(rec, f, indent=0)

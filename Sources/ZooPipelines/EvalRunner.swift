@@ -21,17 +21,15 @@ public struct EvalRunner {
         }
     }
 
-    /// Builds the detector for `vz eval --model NAME` (score threshold, max detections per image). The detection
-    /// pipeline installs it; until then `--model` fails with `detectorUnavailable`.
-    nonisolated(unsafe) public static var detectorFactory: ((_ model: String, _ scoreThreshold: Float,
-                                                           _ maxDetections: Int) throws -> Detector)?
-
-    /// The detector for `model`, or an error saying that none is available.
-    public static func detector(model: String, scoreThreshold: Float, maxDetections: Int) throws -> Detector {
-        guard let factory = detectorFactory else { throw EvalError.invalidOption(
-            "detector not available: `vz eval --model \(model)` needs the detection pipeline, which is not built "
-            + "into this vz yet; evaluate a results file with --detections instead") }
-        return try factory(model, scoreThreshold, maxDetections)
+    /// The zoo detector `model` as the runner needs it: the same `ZooPipelines.Detector` as `vz detect`, with
+    /// COCO practice's low score threshold and per-image cap (the NMS IoU stays the pipeline default).
+    public static func detector(model: String, scoreThreshold: Float, maxDetections: Int,
+                                store: WeightsStore = .standard()) throws -> Detector {
+        let options = DetectorOptions(confidence: scoreThreshold, maxDetections: maxDetections)
+        let pipeline = try ZooPipelines.Detector.load(model, store: store, options: options)
+        return Detector(classNames: pipeline.model.classNames) { url in
+            try pipeline.detect(contentsOf: url).detections
+        }
     }
 
     public let detector: Detector

@@ -30,6 +30,8 @@ struct BenchOps: ParsableCommand {
     var warmup = 3
     @Flag(help: "Print JSON instead of a Markdown table.")
     var json = false
+    @Option(help: "Tuning: upper bound on floats per im2col band (default \(Conv2dKernel.im2colTileFloats)).")
+    var im2colTileFloats: Int?
     @Flag(help: "Re-exec this process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (native OpenBLAS kernels).")
     var nativeBlas = false
 
@@ -59,6 +61,7 @@ struct BenchOps: ParsableCommand {
     func run() throws {
         if nativeBlas { try reexecWithoutCoretype() }
         if let threads { Threads.set(threads) }
+        if let im2colTileFloats { Conv2dKernel.im2colTileFloats = max(1, im2colTileFloats) }
         let env = ProcessInfo.processInfo.environment
         var rows: [Row] = []
         var rng = SystemRandomNumberGenerator()
@@ -96,7 +99,7 @@ struct BenchOps: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("threads \(Threads.count), OpenBLAS core \(Threads.blasCoreName), OPENBLAS_CORETYPE=\(coretype), median of \(runs) runs after \(warmup) warm-up")
+        print("im2col band ≤ \(Conv2dKernel.im2colTileFloats) floats; threads \(Threads.count), OpenBLAS core \(Threads.blasCoreName), OPENBLAS_CORETYPE=\(coretype), median of \(runs) runs after \(warmup) warm-up")
         print("")
         print("| conv (N=1, fused bias+leaky) | path | GEMM M×N×K (×count) | conv ms | conv GFLOPS | sgemm ms | sgemm GFLOPS | conv/sgemm | min: conv / sgemm ms (ratio) |")
         print("|---|---|---|---:|---:|---:|---:|---:|---:|")

@@ -22,8 +22,14 @@ final class FaceMobileFaceNetTests: XCTestCase {
         }
     }
 
-    /// Reference cosines are golden to about ±0.002 (shared/README.md); 0.005 leaves room for JPEG decoder
-    /// differences (the reference decoded with OpenCV) on top of float32 summation order.
+    /// Two references:
+    /// * `mobilefacenet_lfw_dev_cosines.json` (scripts/make_mobilefacenet_fixture.py): the MXNet symbol executed
+    ///   node by node with torch ops on the same params and JPEG decodes. Ours must match it within 1e-4 on every
+    ///   pair (float32 through ~50 layers; observed ≈1e-6).
+    /// * the CSV's `reference_cosine` column. A faithful execution of the symbol (ours and the torch one agree)
+    ///   differs from it by a median 0.0018 and at most 0.0107 (52 of 600 pairs above 0.005): the column was not
+    ///   produced from these JPEGs the way the symbol prescribes (see the script's header for what was ruled
+    ///   out). We therefore assert median ≤ 0.0025 and max ≤ 0.012 against it and report both numbers.
     func testLFWDevPairsMatchReferenceCosines() throws {
         let params = try TestData.shared("weights/mobilefacenet/model-0000.params")
         let root = try TestData.shared("lfw-112")
@@ -55,15 +61,23 @@ final class FaceMobileFaceNetTests: XCTestCase {
             let d = abs(c - p.reference)
             if d > worst { worst = d; worstPair = "\(p.a) / \(p.b)" }
         }
-        XCTAssertLessThanOrEqual(worst, 0.005, "worst pair \(worstPair)")
+        let symbolRef = try JSONDecoder().decode([String: [Float]].self,
+                                                  from: Data(contentsOf: TestData.fixture("faces/mobilefacenet_lfw_dev_cosines.json")))["cosines"] ?? []
+        XCTAssertEqual(symbolRef.count, pairs.count)
+        assertAllClose(scores, symbolRef, tolerance: 1e-4, "cosines vs symbol execution in torch")
+        let symbolWorst = zip(scores, symbolRef).map { abs($0 - $1) }.max() ?? .infinity
+        let errors = zip(scores, pairs).map { abs($0 - $1.reference) }.sorted()
+        let median = errors[errors.count / 2]
+        XCTAssertLessThanOrEqual(worst, 0.012, "worst pair \(worstPair)")
+        XCTAssertLessThanOrEqual(median, 0.0025)
         let labels = pairs.map(\.same)
         let folds = FaceVerificationStats.tenFoldAccuracy(scores: scores, labels: labels)
         let cal = FaceVerificationStats.threshold(scores: scores, labels: labels, far: 0.01)
-        print(String(format: "MobileFaceNet LFW dev: %d pairs, %d images; max |cos − reference| %.5f (%@); 10-fold accuracy %.4f ± %.4f; threshold %.4f at FAR %.4f → TAR %.4f; load %.2fs, decode %.2fs, embed %.2fs (%.1f ms/image)",
-                     pairs.count, images.count, worst, worstPair, folds.mean, folds.std, cal.threshold, cal.far, cal.tar,
+        print(String(format: "MobileFaceNet LFW dev: %d pairs, %d images; max |cos − torch symbol execution| %.2g; vs CSV reference_cosine: max %.5f (%@), median %.5f, %d pairs > 0.005; 10-fold accuracy %.4f ± %.4f; threshold %.4f at FAR %.4f → TAR %.4f; load %.2fs, decode %.2fs, embed %.2fs (%.1f ms/image)",
+                     pairs.count, images.count, symbolWorst, worst, worstPair, median, errors.filter { $0 > 0.005 }.count, folds.mean, folds.std, cal.threshold, cal.far, cal.tar,
                      loadTime, t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), 1000 * t2.timeIntervalSince(t1) / Double(images.count)))
         // The recogniser's published threshold is the one this calibration produces.
-        XCTAssertEqual(MobileFaceNet.calibratedThreshold.threshold, cal.threshold, accuracy: 0.005)
+        XCTAssertEqual(MobileFaceNet.calibratedThreshold.threshold, cal.threshold, accuracy: 1e-3)
         XCTAssertEqual(MobileFaceNet.calibratedThreshold.tar, cal.tar, accuracy: 0.01)
         XCTAssertGreaterThan(folds.mean, 0.97)
     }

@@ -15,6 +15,14 @@ final class FaceYuNetTests: XCTestCase {
         print("YuNet-n max |ours − onnxruntime| over sampled raw outputs: \(worst)")
     }
 
+    /// `yunet_n_dynamic.onnx` holds the same weights under the same names: the same module loads it and gives
+    /// the same raw outputs (the network is size-independent).
+    func testDynamicExportLoadsIntoTheSameModule() throws {
+        let net = try YuNet(contentsOf: try TestData.shared("weights/yunet/yunet_n_dynamic.onnx"))
+        let fixture = try FaceFixtureFile.load("yunet_n_320")
+        fixture.compare(net(fixture.inputTensor), tolerance: 1e-3)
+    }
+
     /// Strict import: a graph whose weights do not fit the architecture is rejected with the key named.
     func testRejectsAnotherGraph() throws {
         let url = try TestData.shared("weights/scrfd/scrfd_500m_bnkps.onnx")

@@ -58,8 +58,8 @@ final class PyTorchGoldenTests: XCTestCase {
             if g.isDepthwise { algs.append(.depthwise) }
             for a in algs {
                 conv.algorithm = a
-                // float32 sums of ≤ 108 products of values ≤ 1 in a different order than MKL-DNN/PyTorch: ~1e-6 each
-                try check(c, conv(x), tolerance: 2e-5, "\(a)")
+                // float32 sums of ≤ 108 products of values ≤ 1, summed in another order than PyTorch: a few ulps of outputs ≲ 10
+                try check(c, conv(x), tolerance: 5e-6, "\(a)")  // observed ≤ 1.2e-6
             }
         }
     }
@@ -129,8 +129,8 @@ final class PyTorchGoldenTests: XCTestCase {
     func testActivations() throws {
         for c in try cases("activation") {
             let a = Self.activation(c.str("activation"))
-            // vectorised exp/erf polynomials: relative error ≲ 1e-6 on outputs up to 12
-            try check(c, ActivationLayer(a)(try c.t("x")), tolerance: 1.5e-5, "\(a)")
+            // polynomial exp (rel. err. 2e-7) and A&S erf (abs. err. 1.5e-7) vs libm in PyTorch, outputs up to 12
+            try check(c, ActivationLayer(a)(try c.t("x")), tolerance: 4e-6, "\(a)")  // observed ≤ 1e-6
         }
     }
 }

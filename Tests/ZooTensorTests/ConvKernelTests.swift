@@ -19,6 +19,10 @@ final class ConvKernelTests: XCTestCase {
         Case(n: 1, c: 4, h: 9, w: 13, oc: 4, kh: 5, kw: 3, sh: 1, sw: 2, pad: Padding(top: 2, left: 0, bottom: 1, right: 3), dh: 2, dw: 1, groups: 4),
         Case(n: 1, c: 3, h: 4, w: 4, oc: 2, kh: 5, kw: 5, sh: 1, sw: 1, pad: Padding(2), dh: 1, dw: 1, groups: 1),
         Case(n: 1, c: 2, h: 3, w: 17, oc: 3, kh: 7, kw: 3, sh: 3, sw: 1, pad: Padding(3), dh: 1, dw: 3, groups: 1),
+        // depthwise stride 1 through the padded-plane kernel: outW < 8 (scalar rows), dilation 2, non-3×3, asymmetric pad
+        Case(n: 2, c: 3, h: 6, w: 5, oc: 3, kh: 5, kw: 3, sh: 1, sw: 1, pad: Padding(top: 3, left: 1, bottom: 2, right: 2), dh: 2, dw: 2, groups: 3),
+        Case(n: 1, c: 4, h: 12, w: 19, oc: 4, kh: 3, kw: 3, sh: 1, sw: 1, pad: Padding(2), dh: 2, dw: 2, groups: 4),
+        Case(n: 1, c: 2, h: 9, w: 21, oc: 2, kh: 3, kw: 3, sh: 1, sw: 1, pad: Padding(top: 0, left: 2, bottom: 1, right: 0), dh: 1, dw: 1, groups: 2),
     ]
 
     func geometry(_ c: Case) -> ConvGeometry {
@@ -57,10 +61,12 @@ final class ConvKernelTests: XCTestCase {
                     assertAllClose(run(g, x, w, e, alg), ref, tolerance: tol, "case \(i) \(alg) prelu=\(usePReLU)")
                 }
                 // banded im2col: force several bands of output rows
-                let saved = Conv2dKernel.im2colTileFloats
+                let saved = (Conv2dKernel.im2colTileFloats, Conv2dKernel.minBandColumns)
                 Conv2dKernel.im2colTileFloats = g.patchSize * g.outW * 2
+                Conv2dKernel.minBandColumns = 1
+                if g.outH > 2 { XCTAssertLessThan(Conv2dKernel.tileRows(g), g.outH, "case \(i) must be banded") }
                 assertAllClose(run(g, x, w, e, .im2col), ref, tolerance: tol, "case \(i) banded")
-                Conv2dKernel.im2colTileFloats = saved
+                (Conv2dKernel.im2colTileFloats, Conv2dKernel.minBandColumns) = saved
             }
         }
     }

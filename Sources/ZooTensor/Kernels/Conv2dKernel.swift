@@ -40,8 +40,16 @@ public enum Conv2dKernel {
         return g.patchSize * band * g.outW * workers
     }
 
+    /// A band never has fewer GEMM columns than this (narrow GEMMs lose more than the cache gains).
+    nonisolated(unsafe) public static var minBandColumns = 2048
+
+    /// Output rows per im2col band: within `im2colTileFloats`, at least `minBandColumns` columns, bands balanced.
     static func tileRows(_ g: ConvGeometry) -> Int {
-        max(1, min(g.outH, im2colTileFloats / max(1, g.patchSize * g.outW)))
+        var rows = max(1, im2colTileFloats / max(1, g.patchSize * g.outW))
+        rows = max(rows, (minBandColumns + g.outW - 1) / max(1, g.outW))
+        if rows >= g.outH { return max(1, g.outH) }
+        let bands = (g.outH + rows - 1) / rows
+        return (g.outH + bands - 1) / bands
     }
 
     /// Runs the convolution. `input` is `g.batch, g.inChannels, g.inH, g.inW`; `output` is `g.outputShape`.
