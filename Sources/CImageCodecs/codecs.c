@@ -25,6 +25,10 @@ static inline unsigned div255(unsigned a) {
 
 /* ------------------------------------------------------------------------------------------------ JPEG */
 
+/* Progressive JPEGs normally have about 10 scans; a crafted file with thousands of them makes the decoder
+   redo the whole image each time (a CPU denial of service). Refuse more than this many, as djpeg -maxscans. */
+#define VZ_JPEG_MAX_SCANS 256
+
 typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
@@ -52,6 +56,17 @@ static void vz_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
 }
 
 static void vz_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
+
+static void vz_jpeg_progress(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > VZ_JPEG_MAX_SCANS) {
+        vz_jpeg_error *e = (vz_jpeg_error *)cinfo->err;
+        snprintf(e->message, sizeof e->message, "more than %d scans (refused: crafted progressive JPEG)",
+                 VZ_JPEG_MAX_SCANS);
+        longjmp(e->jump, 1);
+    }
+}
 
 static void vz_jpeg_setup_errors(struct jpeg_decompress_struct *cinfo, vz_jpeg_error *jerr) {
     cinfo->err = jpeg_std_error(&jerr->pub);
@@ -101,10 +116,14 @@ int vz_jpeg_decode_rgb(const uint8_t *data, size_t size, int width, int height, 
                        char *err, size_t errlen) {
     struct jpeg_decompress_struct cinfo;
     vz_jpeg_error jerr;
+    struct jpeg_progress_mgr progress;
     uint8_t *volatile cmyk_row = NULL;
     if (!data || size == 0 || !rgb) { set_err(err, errlen, "no data or no output buffer"); return VZ_ERR_ARGUMENT; }
     vz_jpeg_setup_errors(&cinfo, &jerr);
     jpeg_create_decompress(&cinfo);
+    memset(&progress, 0, sizeof progress);
+    progress.progress_monitor = vz_jpeg_progress;
+    cinfo.progress = &progress;
     if (setjmp(jerr.jump)) {
         int status = jpeg_fail(&jerr, err, errlen);
         jpeg_destroy_decompress(&cinfo);
@@ -146,12 +165,14 @@ int vz_jpeg_decode_rgb(const uint8_t *data, size_t size, int width, int height, 
     }
     while (cinfo.output_scanline < cinfo.output_height) {
         JDIMENSION y = cinfo.output_scanline;
-        if (!is_cmyk) {
-            JSAMPROW row = rgb + (size_t)y * stride;
-            jpeg_read_scanlines(&cinfo, &row, 1);
-        } else {
-            JSAMPROW row = cmyk_row;
-            jpeg_read_scanlines(&cinfo, &row, 1);
+        JSAMPROW row = is_cmyk ? cmyk_row : rgb + (size_t)y * stride;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {   /* cannot happen with a memory source; never spin */
+            jpeg_destroy_decompress(&cinfo);
+            free(cmyk_row);
+            set_err(err, errlen, "JPEG decoder returned no scanline");
+            return VZ_ERR_CORRUPT;
+        }
+        if (is_cmyk) {
             uint8_t *out = rgb + (size_t)y * stride;
             for (int x = 0; x < width; x++) {
                 /* Pillow reads CMYK JPEGs as Adobe-inverted ("CMYK;I"): stored value = 255 - ink. */

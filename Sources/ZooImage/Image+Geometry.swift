@@ -5,26 +5,31 @@ extension Image {
     /// Rotated by `quarterTurns` × 90° counter-clockwise (negative turns rotate clockwise), like `numpy.rot90`
     /// and Pillow's `rotate(90 * quarterTurns, expand=True)`.
     public func rotated(quarterTurns: Int) -> Image {
+        let w = width, h = height
         switch ((quarterTurns % 4) + 4) % 4 {
-        case 1: return remapped(width: height, height: width) { x, y in (width - 1 - y, x) }
-        case 2: return remapped(width: width, height: height) { x, y in (width - 1 - x, height - 1 - y) }
-        case 3: return remapped(width: height, height: width) { x, y in (y, height - 1 - x) }
+        case 1: return remapped(width: h, height: w, origin: (w - 1, 0), perX: (0, 1), perY: (-1, 0))
+        case 2: return remapped(width: w, height: h, origin: (w - 1, h - 1), perX: (-1, 0), perY: (0, -1))
+        case 3: return remapped(width: h, height: w, origin: (0, h - 1), perX: (0, -1), perY: (1, 0))
         default: return self
         }
     }
 
     /// Mirrored left-right.
-    public func flippedHorizontally() -> Image { remapped(width: width, height: height) { x, y in (width - 1 - x, y) } }
+    public func flippedHorizontally() -> Image {
+        remapped(width: width, height: height, origin: (width - 1, 0), perX: (-1, 0), perY: (0, 1))
+    }
 
     /// Mirrored top-bottom.
-    public func flippedVertically() -> Image { remapped(width: width, height: height) { x, y in (x, height - 1 - y) } }
+    public func flippedVertically() -> Image {
+        remapped(width: width, height: height, origin: (0, height - 1), perX: (1, 0), perY: (0, -1))
+    }
 
     /// Rows become columns: output (x, y) = input (y, x).
-    public func transposed() -> Image { remapped(width: height, height: width) { x, y in (y, x) } }
+    public func transposed() -> Image { remapped(width: height, height: width, origin: (0, 0), perX: (0, 1), perY: (1, 0)) }
 
     /// Transposed across the anti-diagonal: output (x, y) = input (W − 1 − y, H − 1 − x).
     public func transversed() -> Image {
-        remapped(width: height, height: width) { x, y in (width - 1 - y, height - 1 - x) }
+        remapped(width: height, height: width, origin: (width - 1, height - 1), perX: (0, -1), perY: (-1, 0))
     }
 
     /// Made upright for an EXIF orientation value 1...8 (see `ExifOrientation`; other values: unchanged).
@@ -59,20 +64,29 @@ extension Image {
         return Image(width: cw, height: ch, pixels: out)
     }
 
-    /// A new `w × h` image whose pixel (x, y) is this image's pixel `source(x, y)`.
-    @inline(__always)
-    private func remapped(width w: Int, height h: Int, _ source: (Int, Int) -> (Int, Int)) -> Image {
+    /// A new `w × h` image whose pixel (x, y) is this image's pixel `origin + x · perX + y · perY` (an axis-aligned
+    /// affine map: every flip, transpose and quarter turn). Copies in 32×32 tiles so that column-order reads stay
+    /// in cache.
+    private func remapped(width w: Int, height h: Int, origin: (Int, Int), perX: (Int, Int), perY: (Int, Int)) -> Image {
         guard w > 0, h > 0 else { return Image(width: w, height: h) }
         var out = [UInt8](repeating: 0, count: w * h * 3)
         let sw = width
+        let stepX = (perX.1 * sw + perX.0) * 3, stepY = (perY.1 * sw + perY.0) * 3
+        let start = (origin.1 * sw + origin.0) * 3
+        let tile = 32
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 let s = src.baseAddress!, d = dst.baseAddress!
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let (sx, sy) = source(x, y)
-                        let si = (sy * sw + sx) * 3, di = (y * w + x) * 3
-                        d[di] = s[si]; d[di + 1] = s[si + 1]; d[di + 2] = s[si + 2]
+                for ty in stride(from: 0, to: h, by: tile) {
+                    for tx in stride(from: 0, to: w, by: tile) {
+                        for y in ty..<min(ty + tile, h) {
+                            var si = start + y * stepY + tx * stepX
+                            var di = (y * w + tx) * 3
+                            for _ in tx..<min(tx + tile, w) {
+                                d[di] = s[si]; d[di + 1] = s[si + 1]; d[di + 2] = s[si + 2]
+                                si += stepX; di += 3
+                            }
+                        }
                     }
                 }
             }

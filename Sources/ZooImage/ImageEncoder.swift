@@ -32,7 +32,11 @@ public enum ImageEncoder {
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            throw ImageError(file: url.path, .writeFailed(String(describing: error)))
+            // Prefer the system's errno text ("No such file or directory") over Foundation's wrapper message.
+            let ns = error as NSError
+            let posix = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+            let text = posix.map { String(cString: strerror(Int32($0))) } ?? ns.localizedDescription
+            throw ImageError(file: url.path, .writeFailed(text))
         }
     }
 

@@ -74,20 +74,22 @@ public enum LinearResizer {
                         let s = sp.baseAddress!, o = op.baseAddress!, xo = xo.baseAddress!, xwp = xwp.baseAddress!
                         ImageParallel.forEachChunk(dh, minPerChunk: max(1, 65536 / max(rowLen, 1))) { start, end in
                             // Two horizontal-pass rows, reused when consecutive output rows share a source row.
-                            let buf0 = UnsafeMutablePointer<Int32>.allocate(capacity: rowLen)
-                            let buf1 = UnsafeMutablePointer<Int32>.allocate(capacity: rowLen)
+                            // They hold `sum >> 4` as Int16 (≤ 255 · 2048 / 16 = 32640): the vertical pass only
+                            // uses those bits, and 16-bit lanes let it run as SIMD multiply-high.
+                            let buf0 = UnsafeMutablePointer<Int16>.allocate(capacity: rowLen)
+                            let buf1 = UnsafeMutablePointer<Int16>.allocate(capacity: rowLen)
                             defer { buf0.deallocate(); buf1.deallocate() }
                             var rowA = buf0, rowB = buf1
                             var haveA = -1, haveB = -1
-                            @inline(__always) func horizontal(_ sy: Int, _ d: UnsafeMutablePointer<Int32>) {
+                            @inline(__always) func horizontal(_ sy: Int, _ d: UnsafeMutablePointer<Int16>) {
                                 let srow = s + sy * sw * 3
                                 var i = 0
                                 for x in 0..<dw {
                                     let p0 = srow + xo[2 * x], p1 = srow + xo[2 * x + 1]
                                     let a0 = xwp[2 * x], a1 = xwp[2 * x + 1]
-                                    d[i] = Int32(p0[0]) &* a0 &+ Int32(p1[0]) &* a1
-                                    d[i + 1] = Int32(p0[1]) &* a0 &+ Int32(p1[1]) &* a1
-                                    d[i + 2] = Int32(p0[2]) &* a0 &+ Int32(p1[2]) &* a1
+                                    d[i] = Int16(truncatingIfNeeded: (Int32(p0[0]) &* a0 &+ Int32(p1[0]) &* a1) >> 4)
+                                    d[i + 1] = Int16(truncatingIfNeeded: (Int32(p0[1]) &* a0 &+ Int32(p1[1]) &* a1) >> 4)
+                                    d[i + 2] = Int16(truncatingIfNeeded: (Int32(p0[2]) &* a0 &+ Int32(p1[2]) &* a1) >> 4)
                                     i += 3
                                 }
                             }
@@ -101,10 +103,11 @@ public enum LinearResizer {
                                     if y1 == y0 { rowB.update(from: rowA, count: rowLen) } else { horizontal(y1, rowB) }
                                     haveB = y1
                                 }
-                                let b0 = ys.weight0[y], b1 = ys.weight1[y]
+                                let b0 = Int16(ys.weight0[y]), b1 = Int16(ys.weight1[y])
                                 let orow = o + y * rowLen, a = rowA, b = rowB
                                 for i in 0..<rowLen {
-                                    let v = (((a[i] >> 4) &* b0) >> 16) &+ (((b[i] >> 4) &* b1) >> 16)
+                                    // OpenCV's v_mul_hi: (x · β) >> 16 on 16-bit lanes.
+                                    let v = ((Int32(a[i]) &* Int32(b0)) >> 16) &+ ((Int32(b[i]) &* Int32(b1)) >> 16)
                                     orow[i] = UInt8(truncatingIfNeeded: min(max((v &+ 2) >> 2, 0), 255))
                                 }
                             }

@@ -83,9 +83,13 @@ final class DecoderCorpusTests: XCTestCase {
         _ = try TestData.shared("images")
         let photos = try Fixture.json([Fixture.RealPhoto].self, "real_photos.json")
         var exact = 0
+        var timings: [String] = []
         for p in photos {
             let url = try TestData.shared(p.file)
+            let t0 = threadCPUSeconds()
             let image = try ImageDecoder.decode(contentsOf: url)
+            timings.append(String(format: "%@ %dx%d %.1f ms", (p.file as NSString).lastPathComponent, image.width,
+                                  image.height, (threadCPUSeconds() - t0) * 1000))
             XCTAssertEqual(image.width, p.width, p.file)
             XCTAssertEqual(image.height, p.height, p.file)
             if sha256Hex(image.pixels) == p.sha256 { exact += 1; continue }
@@ -102,6 +106,6 @@ final class DecoderCorpusTests: XCTestCase {
                 XCTAssertEqual(sum / Double(image.width * image.height), p.mean[c], accuracy: 0.05, p.file)
             }
         }
-        print("real photos bit-identical to Pillow: \(exact)/\(photos.count)")
+        print("real photos bit-identical to Pillow: \(exact)/\(photos.count); decode CPU times: " + timings.joined(separator: ", "))
     }
 }

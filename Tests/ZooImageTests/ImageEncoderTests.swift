@@ -41,6 +41,11 @@ final class ImageEncoderTests: XCTestCase {
         XCTAssertThrowsError(try ImageEncoder.write(img, to: dir.appendingPathComponent("c.bmp"))) { e in
             XCTAssertEqual((e as? ImageError)?.kind, .unsupportedExtension("bmp"))
         }
+        XCTAssertThrowsError(try ImageEncoder.write(img, to: dir.appendingPathComponent("missing/d.png"))) { e in
+            guard case .writeFailed(let why)? = (e as? ImageError)?.kind else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("missing/d.png"), "\(e)")
+            print("write error text: \(why)")
+        }
         XCTAssertThrowsError(try ImageEncoder.png(Image(width: 0, height: 5)))
         XCTAssertThrowsError(try ImageEncoder.jpeg(img, quality: 0))
     }

@@ -106,3 +106,10 @@ func sha256Hex(_ message: [UInt8]) -> String {
     }
     return h.map { String(format: "%08x", $0) }.joined()
 }
+
+/// CPU time of the calling thread, in seconds (timings that do not depend on how busy the machine is).
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
