@@ -11,20 +11,23 @@ struct DetectQuery {
 
     static let known: Set<String> = ["model", "conf", "iou", "size", "classes", "max-det", "agnostic", "no-letterbox"]
 
-    init(_ q: FlatDictionary<Substring, Substring>) throws {
+    /// `pairs`: the query's (name, value) pairs in order (a repeated name: the first wins).
+    init(_ pairs: [(String, String)]) throws {
+        var q: [String: String] = [:]
+        for (k, v) in pairs where q[k] == nil { q[k] = v }
         var o = DetectorOptions()
         var any = false
-        for (k, _) in q where !Self.known.contains(String(k)) {
+        for (k, _) in pairs where !Self.known.contains(k) {
             throw ServeError.badRequest("unknown query parameter '\(k)' (known: \(Self.known.sorted().joined(separator: ", ")))")
         }
         func number(_ name: String, in range: ClosedRange<Float>) throws -> Float? {
-            guard let s = q[Substring(name)] else { return nil }
+            guard let s = q[name] else { return nil }
             guard let v = Float(s), range.contains(v) else { throw ServeError.badRequest("\(name): '\(s)' is not a number in [\(range.lowerBound), \(range.upperBound)]") }
             any = true
             return v
         }
         func flag(_ name: String) throws -> Bool {
-            guard let s = q[Substring(name)] else { return false }
+            guard let s = q[name] else { return false }
             switch s.lowercased() {
             case "", "1", "true", "yes": any = true; return true
             case "0", "false", "no": return false
@@ -47,7 +50,7 @@ struct DetectQuery {
         }
         o.agnostic = try flag("agnostic")
         if try flag("no-letterbox") { o.resize = .stretch }
-        model = q["model"].map(String.init)
+        model = q["model"]
         options = any ? o : nil
     }
 }

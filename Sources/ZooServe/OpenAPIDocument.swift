@@ -52,7 +52,7 @@ enum OpenAPIDocument {
         "success": {"type": "boolean", "enum": [false]}, "error": {"type": "string"}, "status": {"type": "integer"}}},
       "Models": {"type": "object", "properties": {"ready": {"type": "boolean"}, "models": {"type": "array", "items": {"type": "object", "properties": {
         "name": {"type": "string"}, "task": {"type": "string"}, "loaded": {"type": "boolean"}, "default": {"type": "boolean"},
-        "instances": {"type": "integer"}, "input_size": {"type": "integer"}, "summary": {"type": "string"},
+        "instances": {"type": "integer"}, "input_size": {"type": "integer"}, "weights": {"type": "string"},
         "classes": {"type": "array", "items": {"type": "string"}}}}}}},
       "DetectResult": {"type": "object", "required": ["image", "width", "height", "model", "timings_ms", "detections"], "properties": {
         "image": {"type": "string", "nullable": true, "description": "multipart filename, or null for a raw body"},

@@ -61,8 +61,8 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
         if let e = error as? ServeError { return e }
         if let e = error as? ImageError {
             switch e.kind {
-            case .tooLarge: return .unprocessable("\(field): \(e)")
-            default: return .badRequest("\(field): \(e)")
+            case .tooLarge: return .unprocessable(e.description)   // the description names the image already
+            default: return .badRequest(e.description)
             }
         }
         if error is DetectorError || error is PreprocessError { return .badRequest("\(error)") }

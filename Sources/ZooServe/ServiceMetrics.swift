@@ -83,7 +83,7 @@ public final class ServiceMetrics: @unchecked Sendable {
         for (k, h) in stageDurations.sorted(by: { $0.key < $1.key }) { out += histogram("vz_stage_duration_seconds", k, h) }
         out += "# HELP vz_http_requests_in_flight Requests being handled now.\n# TYPE vz_http_requests_in_flight gauge\n"
         out += "vz_http_requests_in_flight \(inFlight)\n"
-        let gate = gateState?() ?? (0, 0)
+        let gate: (active: Int, queued: Int) = gateState?() ?? (active: 0, queued: 0)
         out += "# HELP vz_inference_active Inference slots in use.\n# TYPE vz_inference_active gauge\n"
         out += "vz_inference_active \(gate.active)\n"
         out += "# HELP vz_inference_queue_depth Requests waiting for an inference slot.\n# TYPE vz_inference_queue_depth gauge\n"

@@ -27,7 +27,7 @@ public final class VisionServer: Sendable {
         router.get("/healthz") { _, _ in
             HTTPJSON.response(["status": "ok"])
         }
-        router.get("/readyz") { _, _ in
+        router.get("/readyz") { _, _ -> Response in
             if service.isReady { return HTTPJSON.response(["ready": true]) }
             let why = service.loadFailure.map { "models failed to load: \($0)" } ?? "not ready: models loading or server shutting down"
             var r = HTTPJSON.response(["ready": false, "error": why], status: .serviceUnavailable)
@@ -44,13 +44,13 @@ public final class VisionServer: Sendable {
         router.get("/v1/models") { _, _ in
             HTTPJSON.response(service.modelsJSON)
         }
-        router.post("/v1/detect") { request, _ in
+        router.post("/v1/detect") { request, _ -> Response in
             let upload = try await ImageUpload.read(request, field: "image", limit: service.configuration.maxBodyBytes)
-            let parsed = try DetectQuery(request.uri.queryParameters)
+            let parsed = try DetectQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
             let result = try await service.detect(upload.data, name: upload.filename, model: parsed.model, options: parsed.options)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: result.jsonLine)))
         }
-        router.post("/v1/vision/detection") { request, _ in
+        router.post("/v1/vision/detection") { request, _ -> Response in
             let start = ContinuousClock.now
             let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
             guard let image = form.part("image") else {

@@ -60,7 +60,7 @@ public final class VisionService: @unchecked Sendable {
             var m: [String: Any] = ["name": name, "task": "detection", "loaded": pools[name] != nil,
                                     "instances": gate.concurrency, "default": name == defaultModel]
             if let p = pools[name] { m["classes"] = p.classNames; m["input_size"] = p.inputSize }
-            if let card = try? ModelZoo.entry(named: name).card { m["summary"] = card.summary }
+            if let card = try? ModelZoo.entry(named: name).card { m["weights"] = card.source.summary }
             return m
         }
         return ["models": list, "ready": isReady]
@@ -91,7 +91,8 @@ public final class VisionService: @unchecked Sendable {
         guard let pool else {
             throw ServeError.notFound("unknown model '\(modelName)'; loaded: \(configuration.models.joined(separator: ", "))")
         }
-        try screen(data, field: name ?? "image")
+        let label = name.map { "upload '\($0)'" } ?? "request body"
+        try screen(data, field: label)
         let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.timeoutSeconds * 1000))
         let queued = ContinuousClock.now
         try await gate.acquire(deadline: deadline)
@@ -104,7 +105,7 @@ public final class VisionService: @unchecked Sendable {
                     d = try Detector(model: shared.model, options: options)
                     d.decodeOptions = shared.decodeOptions
                 }
-                return try d.detect(data: data, name: name ?? "<upload>")
+                return try d.detect(data: data, name: label)
             }
         }, onFinish: { gate.release() })
         for (stage, ms) in [("decode", result.timings.decode), ("preprocess", result.timings.preprocess),
