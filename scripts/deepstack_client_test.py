@@ -3,7 +3,7 @@
 
 Runs in its own small venv (not the shared reference venv):
     python3 -m venv /root/.cache/vz-deepstack-venv
-    /root/.cache/vz-deepstack-venv/bin/pip install deepstack-python==0.9
+    /root/.cache/vz-deepstack-venv/bin/pip install deepstack-python==0.9 pillow   # it imports PIL without declaring it
     /root/.cache/vz-deepstack-venv/bin/python scripts/deepstack_client_test.py [--vz .build/release/vz]
 
 Starts `vz serve` on a free loopback port, detects objects in the shared test photos through the client, and

@@ -91,6 +91,10 @@ function readImage(file) {
     img.src = URL.createObjectURL(file);
   });
 }
+function textColor(hex) {
+  const n = parseInt(hex.slice(1), 16), r = n >> 16, g = (n >> 8) & 255, b = n & 255;
+  return 0.299 * r + 0.587 * g + 0.114 * b > 140 ? '#000' : '#fff';
+}
 function drawDetections(canvas, img, dets) {
   const scale = Math.min(1, 960 / img.naturalWidth);
   canvas.width = Math.round(img.naturalWidth * scale); canvas.height = Math.round(img.naturalHeight * scale);
@@ -102,7 +106,7 @@ function drawDetections(canvas, img, dets) {
     g.strokeStyle = c; g.lineWidth = lw; g.strokeRect(x1, y1, x2 - x1, y2 - y1);
     const text = `${d.label} ${d.score.toFixed(2)}`; const tw = g.measureText(text).width + 6; const th = Math.max(12, lw * 6) + 4;
     const ty = y1 - th < 0 ? y1 : y1 - th;
-    g.fillStyle = c; g.fillRect(x1, ty, tw, th); g.fillStyle = '#000'; g.fillText(text, x1 + 3, ty + 2);
+    g.fillStyle = c; g.fillRect(x1, ty, tw, th); g.fillStyle = textColor(c); g.fillText(text, x1 + 3, ty + 2);
   }
 }
 async function detect() {
