@@ -98,16 +98,21 @@ public final class VisionService: @unchecked Sendable {
         try await gate.acquire(deadline: deadline)
         metrics.observeStage(model: modelName, stage: "queue", seconds: (ContinuousClock.now - queued).seconds)
         let gate = self.gate
-        let result = try await BlockingRunner.run(deadline: deadline, {
-            try pool.withDetector { shared in
-                var d = shared
-                if let options, options != shared.options {
-                    d = try Detector(model: shared.model, options: options)
-                    d.decodeOptions = shared.decodeOptions
+        let result: DetectorResult
+        do {
+            result = try await BlockingRunner.run(deadline: deadline, {
+                try pool.withDetector { shared in
+                    var d = shared
+                    if let options, options != shared.options {
+                        d = try Detector(model: shared.model, options: options)
+                        d.decodeOptions = shared.decodeOptions
+                    }
+                    return try d.detect(data: data, name: label)
                 }
-                return try d.detect(data: data, name: label)
-            }
-        }, onFinish: { gate.release() })
+            }, onFinish: { gate.release() })
+        } catch {
+            throw ServeError.from(error, field: label)   // decode errors → 400/422, bad options → 400
+        }
         for (stage, ms) in [("decode", result.timings.decode), ("preprocess", result.timings.preprocess),
                             ("inference", result.timings.inference), ("postprocess", result.timings.postprocess)] {
             metrics.observeStage(model: modelName, stage: stage, seconds: ms / 1000)

@@ -1,6 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
+#if canImport(Glibc)
+import Glibc
 #endif
 import XCTest
 import ZooModels
@@ -71,7 +71,8 @@ enum ServeTestSupport {
     }
 }
 
-/// A tiny HTTP/1.1 client over URLSession, loopback only.
+/// A tiny blocking HTTP/1.1 client on POSIX sockets (one connection per request, `Connection: close`),
+/// loopback only. (URLSession on Linux was seen to hang on bursts of concurrent requests.)
 struct Client: Sendable {
     let port: Int
     struct Reply {
@@ -83,23 +84,72 @@ struct Client: Sendable {
             try XCTUnwrap(try JSONSerialization.jsonObject(with: body) as? [String: Any], "not a JSON object: \(text.prefix(200))")
         }
     }
-
-    static let session: URLSession = {
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = 60
-        c.httpMaximumConnectionsPerHost = 32
-        return URLSession(configuration: c)
-    }()
+    struct Failure: Error, CustomStringConvertible { var description: String }
 
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Reply {
-        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        r.httpMethod = method
-        r.httpBody = body
-        if let contentType { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        let (data, response) = try await Self.session.data(for: r)
-        let http = response as! HTTPURLResponse
+        let port = self.port
+        return try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType) }) }
+        }
+    }
+
+    static func exchange(port: Int, _ method: String, _ path: String, _ body: Data?, _ contentType: String?) throws -> Reply {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port) refused") }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        if let contentType { head += "Content-Type: \(contentType)\r\n" }
+        if body != nil || method == "POST" { head += "Content-Length: \(body?.count ?? 0)\r\n" }
+        var out = Data((head + "\r\n").utf8)
+        if let body { out += body }
+        var sent = 0
+        while sent < out.count {
+            let n = out.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, out.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }   // the server may answer (413) and close before reading everything
+            sent += n
+        }
+        var response = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            response.append(contentsOf: buffer[0..<n])
+        }
+        guard let split = response.range(of: Data("\r\n\r\n".utf8)) else {
+            throw Failure(description: "no HTTP response (\(response.count) bytes)")
+        }
+        let lines = String(decoding: response[..<split.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        let parts = lines[0].split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "bad status line \(lines[0])") }
         var headers: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
-        return Reply(status: http.statusCode, headers: headers, body: data)
+        for l in lines.dropFirst() {
+            guard let colon = l.firstIndex(of: ":") else { continue }
+            headers[l[..<colon].lowercased()] = l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        var payload = Data(response[split.upperBound...])
+        if headers["transfer-encoding"]?.lowercased() == "chunked" { payload = try dechunk(payload) }
+        return Reply(status: status, headers: headers, body: payload)
+    }
+
+    /// Decodes a chunked transfer-encoded body.
+    static func dechunk(_ d: Data) throws -> Data {
+        var out = Data(), i = d.startIndex
+        while let lineEnd = d.range(of: Data("\r\n".utf8), in: i..<d.endIndex) {
+            let sizeText = String(decoding: d[i..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";")[0]
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw Failure(description: "bad chunk size") }
+            if size == 0 { break }
+            let start = lineEnd.upperBound
+            out += d[start..<start + size]
+            i = start + size + 2
+        }
+        return out
     }
 }
