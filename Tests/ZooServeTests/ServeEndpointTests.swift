@@ -188,12 +188,3 @@ final class ServeEndpointTests: XCTestCase {
     }
 }
 
-/// CRC-32 (PNG chunk checksum, polynomial 0xEDB88320), bitwise.
-func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var c: UInt32 = 0xFFFF_FFFF
-    for b in bytes {
-        c ^= UInt32(b)
-        for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
-    }
-    return c ^ 0xFFFF_FFFF
-}
