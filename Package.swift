@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev).
@@ -31,8 +33,15 @@ let package = Package(
         .target(name: "ZooModels", dependencies: ["ZooNN", "ZooTensor", "ZooDetect", "ZooImage"], swiftSettings: release),
         .target(name: "ZooEval", dependencies: ["ZooDetect", "ZooImage"], swiftSettings: release),
         .target(name: "ZooPipelines", dependencies: ["ZooModels", "ZooImage", "ZooEval", "ZooDetect"], swiftSettings: release),
+        .target(name: "ZooServe", dependencies: [
+            "ZooPipelines",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], swiftSettings: release),
         .executableTarget(name: "vz", dependencies: [
             "ZooPipelines",
+            "ZooServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: release),
 
@@ -44,6 +53,7 @@ let package = Package(
         .testTarget(name: "ZooModelsTests", dependencies: ["ZooModels", "ZooTestSupport"]),
         .testTarget(name: "ZooEvalTests", dependencies: ["ZooEval", "ZooTestSupport"]),
         .testTarget(name: "ZooPipelinesTests", dependencies: ["ZooPipelines", "ZooTestSupport"]),
+        .testTarget(name: "ZooServeTests", dependencies: ["ZooServe", "ZooTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -9,6 +9,6 @@ struct VZ: AsyncParsableCommand {
         commandName: "vz",
         abstract: "VisionZoo: vision models on the CPU — detection, face verification, COCO evaluation, serving.",
         version: VisionZooVersion.string,
-        subcommands: [Info.self, Bench.self, Detect.self, Models.self, Weights.self, Eval.self, FacesCommand.self, VerifyCommand.self]
+        subcommands: [Info.self, Bench.self, Detect.self, Models.self, Weights.self, Eval.self, FacesCommand.self, VerifyCommand.self, Serve.self]
     )
 }

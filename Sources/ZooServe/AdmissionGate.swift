@@ -1,0 +1,104 @@
+import Foundation
+
+/// Bounded inference concurrency with a bounded FIFO queue in front of it.
+///
+/// At most `concurrency` permits are out at once; up to `queueLimit` callers wait (first in, first out) for one;
+/// anyone beyond that is refused at once (`ServeError.overloaded`, mapped to `503` + `Retry-After`). A waiter
+/// whose deadline passes leaves the queue with `ServeError.timeout`.
+public final class AdmissionGate: @unchecked Sendable {
+    public let concurrency: Int
+    public let queueLimit: Int
+    private let lock = NSLock()
+    private var active = 0
+    private var waiters: [Waiter] = []
+    private var nextID = 0
+    /// Ids whose timer fired before they were queued (so they must not be queued).
+    private var expiredEarly: Set<Int> = []
+    /// Ids between taking a number and entering the queue.
+    private var pending: Set<Int> = []
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Void, Error>
+    }
+
+    public init(concurrency: Int, queueLimit: Int) {
+        precondition(concurrency >= 1 && queueLimit >= 0)
+        self.concurrency = concurrency
+        self.queueLimit = queueLimit
+    }
+
+    /// Permits in use and callers waiting, right now.
+    public var state: (active: Int, queued: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (active, waiters.count)
+    }
+
+    /// Takes a permit, waiting in the queue until `deadline` at most. Every successful call must be paired
+    /// with one `release()`.
+    public func acquire(deadline: ContinuousClock.Instant) async throws {
+        lock.lock()
+        if active < concurrency {
+            active += 1
+            lock.unlock()
+            return
+        }
+        guard waiters.count < queueLimit else {
+            lock.unlock()
+            throw ServeError.overloaded(queue: queueLimit)
+        }
+        let id = nextID
+        nextID += 1
+        pending.insert(id)
+        lock.unlock()
+        let timer = Task { [weak self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            if !Task.isCancelled { self?.expire(id) }
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            lock.lock()
+            pending.remove(id)
+            // The queue may have filled up or a permit freed since the check above: re-check under the lock.
+            if active < concurrency {
+                active += 1
+                lock.unlock()
+                c.resume()
+            } else if expiredEarly.remove(id) != nil {
+                lock.unlock()
+                c.resume(throwing: ServeError.timeout(stage: "queue"))
+            } else if waiters.count >= queueLimit {
+                lock.unlock()
+                c.resume(throwing: ServeError.overloaded(queue: queueLimit))
+            } else {
+                waiters.append(Waiter(id: id, continuation: c))
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Returns a permit: hands it to the longest waiter, if any.
+    public func release() {
+        lock.lock()
+        if waiters.isEmpty {
+            active -= 1
+            lock.unlock()
+        } else {
+            let w = waiters.removeFirst()
+            lock.unlock()
+            w.continuation.resume()
+        }
+    }
+
+    private func expire(_ id: Int) {
+        lock.lock()
+        guard let i = waiters.firstIndex(where: { $0.id == id }) else {
+            if pending.contains(id) { expiredEarly.insert(id) }   // not queued yet: refuse it when it arrives
+            lock.unlock()
+            return
+        }
+        let w = waiters.remove(at: i)
+        lock.unlock()
+        w.continuation.resume(throwing: ServeError.timeout(stage: "queue"))
+    }
+}

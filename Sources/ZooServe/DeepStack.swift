@@ -1,0 +1,17 @@
+import Foundation
+import ZooPipelines
+
+/// Response shapes of the DeepStack / CodeProject.AI vision API.
+enum DeepStack {
+    /// `{"success": true, "predictions": [{"label", "confidence", "x_min", "y_min", "x_max", "y_max"}], "count",
+    /// "inferenceMs", "processMs"}`; coordinates are integer pixels of the original image (DeepStack rounds).
+    static func detection(_ r: DetectorResult, processMs: Double) -> [String: Any] {
+        let predictions: [[String: Any]] = r.detections.map { d in
+            ["label": d.label ?? String(d.classID), "confidence": (Double(d.score) * 100_000).rounded() / 100_000,
+             "x_min": Int(d.box.x1.rounded()), "y_min": Int(d.box.y1.rounded()),
+             "x_max": Int(d.box.x2.rounded()), "y_max": Int(d.box.y2.rounded())]
+        }
+        return ["success": true, "predictions": predictions, "count": predictions.count, "code": 200,
+                "inferenceMs": Int(r.timings.inference.rounded()), "processMs": Int(processMs.rounded())]
+    }
+}

@@ -1,0 +1,82 @@
+/// The OpenAPI 3.0 description of the service, served at `GET /openapi.json`.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.0.3",
+  "info": {"title": "VisionZoo service (vz serve)", "version": "0.1.0",
+           "description": "Object detection on the CPU over HTTP. DeepStack / CodeProject.AI compatible routes under /v1/vision; native routes return the same JSON as the vz CLI. Every error is {\"success\": false, \"error\": message, \"status\": code}."},
+  "paths": {
+    "/": {"get": {"summary": "Web page (pick an image, see boxes and JSON)", "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
+    "/healthz": {"get": {"summary": "Liveness: the process answers", "responses": {"200": {"description": "alive", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
+    "/readyz": {"get": {"summary": "Readiness: models loaded and not shutting down", "responses": {
+      "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}}},
+      "503": {"description": "loading or draining", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"type": "object", "properties": {"ready": {"type": "boolean"}, "error": {"type": "string"}}}}}}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (text exposition format 0.0.4)", "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}}}},
+    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {}}}}}},
+    "/v1/models": {"get": {"summary": "Loaded models", "responses": {"200": {"description": "models", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Models"}}}}}}},
+    "/v1/detect": {"post": {
+      "summary": "Detect objects; the response is the JSON object `vz detect` prints for one image",
+      "parameters": [
+        {"name": "model", "in": "query", "schema": {"type": "string"}, "description": "a loaded model (default: the first)"},
+        {"name": "conf", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.25}},
+        {"name": "iou", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.45}},
+        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 32}, "description": "square input size, a multiple of 32"},
+        {"name": "classes", "in": "query", "schema": {"type": "string"}, "description": "comma-separated class names to keep"},
+        {"name": "max-det", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 300}},
+        {"name": "agnostic", "in": "query", "schema": {"type": "boolean", "default": false}},
+        {"name": "no-letterbox", "in": "query", "schema": {"type": "boolean", "default": false}}
+      ],
+      "requestBody": {"required": true, "content": {
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {"image": {"type": "string", "format": "binary"}}}}}},
+      "responses": {
+        "200": {"description": "detections", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetectResult"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"}}}},
+    "/v1/vision/detection": {"post": {
+      "summary": "DeepStack / CodeProject.AI object detection",
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
+        "image": {"type": "string", "format": "binary"}, "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.4}}}}}},
+      "responses": {
+        "200": {"description": "predictions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeepStackDetection"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "413": {"$ref": "#/components/responses/TooLarge"},
+        "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"},
+        "504": {"$ref": "#/components/responses/Timeout"}}}}
+  },
+  "components": {
+    "schemas": {
+      "Error": {"type": "object", "required": ["success", "error", "status"], "properties": {
+        "success": {"type": "boolean", "enum": [false]}, "error": {"type": "string"}, "status": {"type": "integer"}}},
+      "Models": {"type": "object", "properties": {"ready": {"type": "boolean"}, "models": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "task": {"type": "string"}, "loaded": {"type": "boolean"}, "default": {"type": "boolean"},
+        "instances": {"type": "integer"}, "input_size": {"type": "integer"}, "weights": {"type": "string"},
+        "classes": {"type": "array", "items": {"type": "string"}}}}}}},
+      "DetectResult": {"type": "object", "required": ["image", "width", "height", "model", "timings_ms", "detections"], "properties": {
+        "image": {"type": "string", "nullable": true, "description": "multipart filename, or null for a raw body"},
+        "width": {"type": "integer"}, "height": {"type": "integer"}, "model": {"type": "string"},
+        "timings_ms": {"type": "object", "properties": {"decode": {"type": "number"}, "preprocess": {"type": "number"}, "inference": {"type": "number"}, "postprocess": {"type": "number"}}},
+        "detections": {"type": "array", "items": {"type": "object", "properties": {
+          "label": {"type": "string"}, "class_id": {"type": "integer"}, "score": {"type": "number"},
+          "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x1, y1, x2, y2 in original pixels"}}}}}},
+      "DeepStackDetection": {"type": "object", "properties": {
+        "success": {"type": "boolean"}, "count": {"type": "integer"}, "code": {"type": "integer"},
+        "inferenceMs": {"type": "integer"}, "processMs": {"type": "integer"},
+        "predictions": {"type": "array", "items": {"type": "object", "properties": {
+          "label": {"type": "string"}, "confidence": {"type": "number"},
+          "x_min": {"type": "integer"}, "y_min": {"type": "integer"}, "x_max": {"type": "integer"}, "y_max": {"type": "integer"}}}}}}
+    },
+    "responses": {
+      "BadRequest": {"description": "malformed request or not a JPEG/PNG image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "unknown model", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "TooLarge": {"description": "body over --max-body-mb", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unprocessable": {"description": "image over --max-pixels", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unavailable": {"description": "queue full, loading or shutting down", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Timeout": {"description": "not finished within --timeout-s", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    }
+  }
+}
+"""#
+}

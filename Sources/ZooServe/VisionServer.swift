@@ -1,0 +1,148 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import ZooPipelines
+import ZooTensor
+
+/// The HTTP front of `VisionService` on Hummingbird 2: routes, limits, JSON errors, graceful shutdown.
+///
+/// Routes: `GET /`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/v1/models`;
+/// `POST /v1/detect`, `/v1/vision/detection` (DeepStack / CodeProject.AI).
+public final class VisionServer: Sendable {
+    public let service: VisionService
+
+    public init(service: VisionService) { self.service = service }
+
+    /// Builds the router (exposed for tests and embedding).
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ServeMiddleware(metrics: service.metrics))
+        let service = self.service
+
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+        }
+        router.get("/healthz") { _, _ in
+            HTTPJSON.response(["status": "ok"])
+        }
+        router.get("/readyz") { _, _ -> Response in
+            if service.isReady { return HTTPJSON.response(["ready": true]) }
+            let why = service.loadFailure.map { "models failed to load: \($0)" } ?? "not ready: models loading or server shutting down"
+            var r = HTTPJSON.response(["ready": false, "error": why], status: .serviceUnavailable)
+            r.headers[.retryAfter] = "2"
+            return r
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        router.get("/v1/models") { _, _ in
+            HTTPJSON.response(service.modelsJSON)
+        }
+        router.post("/v1/detect") { request, _ -> Response in
+            let upload = try await ImageUpload.read(request, field: "image", limit: service.configuration.maxBodyBytes)
+            let parsed = try DetectQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+            let result = try await service.detect(upload.data, name: upload.filename, model: parsed.model, options: parsed.options)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: result.jsonLine)))
+        }
+        router.post("/v1/vision/detection") { request, _ -> Response in
+            let start = ContinuousClock.now
+            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
+            guard let image = form.part("image") else {
+                throw ServeError.badRequest("multipart field 'image' is missing")
+            }
+            var confidence: Float = 0.4
+            if let s = form.text("min_confidence") {
+                guard let v = Float(s), v >= 0, v <= 1 else { throw ServeError.badRequest("min_confidence: '\(s)' is not a number in [0, 1]") }
+                confidence = v
+            }
+            let result = try await service.detect(image.data, name: image.filename, model: nil,
+                                                  options: DetectorOptions(confidence: confidence))
+            return HTTPJSON.response(DeepStack.detection(result, processMs: (ContinuousClock.now - start).seconds * 1000))
+        }
+        return router
+    }
+
+    /// A running server (from `start`).
+    public struct Running: Sendable {
+        public let port: Int
+        let group: ServiceGroup
+        let task: Task<Void, Error>
+        /// Begins graceful shutdown (as SIGTERM does) and waits for the server to stop.
+        public func shutdown() async throws {
+            await group.triggerGracefulShutdown()
+            try await task.value
+        }
+        /// Waits until the server stops (after a signal or `shutdown()`).
+        public func wait() async throws { try await task.value }
+    }
+
+    /// Starts serving and loading models in the background; returns once the port is bound.
+    /// `handleSignals`: SIGTERM and SIGINT trigger graceful shutdown (`vz serve`; tests call `shutdown()`).
+    public func start(handleSignals: Bool = false, logger: Logger? = nil) async throws -> Running {
+        let signals: [UnixSignal] = handleSignals ? [.sigterm, .sigint] : []
+        let cfg = service.configuration
+        var logger = logger ?? Logger(label: "vz.serve")
+        if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
+        let bound = PortBox()
+        let app = Application(router: makeRouter(),
+                              server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+                              configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: "vz/\(VisionZooVersion.string)"),
+                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },
+                              logger: logger)
+        let readiness = DrainOnShutdown(service: service)
+        // Shutdown runs in reverse order: readiness flips first, then the server stops accepting connections
+        // and drains in-flight requests (at most `shutdownGraceSeconds`).
+        var groupConfig = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: readiness, successTerminationBehavior: .ignore)],
+            gracefulShutdownSignals: signals,
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(cfg.shutdownGraceSeconds * 1000))
+        let group = ServiceGroup(configuration: groupConfig)
+        let task = Task { try await group.run() }
+        let service = self.service
+        Task.detached(priority: .userInitiated) {
+            do { try service.loadModels(); logger.info("models loaded: \(cfg.models.joined(separator: ", "))") } catch {
+                logger.error("loading models failed: \(error)")
+            }
+        }
+        let port = try await bound.wait(task: task)
+        return Running(port: port, group: group, task: task)
+    }
+}
+
+/// Marks the service as draining (readiness false, new inference refused) as soon as shutdown begins; the
+/// server itself stops accepting connections and lets in-flight requests finish.
+struct DrainOnShutdown: Service {
+    let service: VisionService
+    func run() async throws {
+        try? await gracefulShutdown()
+        service.beginDraining()
+    }
+}
+
+/// The bound port, handed from `onServerRunning` to `start`.
+final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+    func set(_ p: Int) { lock.lock(); port = p; lock.unlock() }
+    func get() -> Int? { lock.lock(); defer { lock.unlock() }; return port }
+    /// Polls until the port is known or the server task ended (bind failure).
+    func wait(task: Task<Void, Error>) async throws -> Int {
+        for _ in 0..<3000 {
+            if let p = get() {
+                guard p > 0 else { throw ServeError.internalError("server bound to an unknown port") }
+                return p
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        task.cancel()
+        _ = try await task.value
+        throw ServeError.internalError("server did not start within 15 s")
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import ZooModels
+import ZooPipelines
+import ZooServe
+import ZooTensor
+
+/// `vz serve`: the detection pipelines over HTTP (DeepStack/CodeProject.AI-compatible and native JSON routes).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the detection pipeline over HTTP (see docs/serving.md).",
+        discussion: """
+        Routes: GET / (web page), /healthz, /readyz, /metrics, /openapi.json, /v1/models; \
+        POST /v1/detect (same JSON as `vz detect`), /v1/vision/detection (DeepStack). Models load once at \
+        start; /readyz turns 200 when they are loaded. SIGTERM/SIGINT: stop accepting connections, finish \
+        in-flight requests, exit 0.
+        """)
+
+    @Option(help: "Address to bind (loopback by default).")
+    var host = "127.0.0.1"
+    @Option(help: "TCP port (0: any free port).")
+    var port = 8080
+    @Option(help: "Comma-separated detection models to load; the first is the default.")
+    var models = "yolov3-tiny"
+    @Option(help: "Threads per inference (default: VZ_THREADS or all cores).")
+    var threads: Int?
+    @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 beyond).")
+    var maxBodyMB: Double = 20
+    @Option(name: .customLong("max-pixels"), help: "Largest image in pixels, width × height (422 beyond).")
+    var maxPixels = 40_000_000
+    @Option(help: "Inferences running at once (each model is loaded this many times).")
+    var concurrency = 1
+    @Option(help: "Requests that may wait for an inference slot (503 + Retry-After beyond).")
+    var queue = 16
+    @Option(name: .customLong("timeout-s"), help: "Per-request limit in seconds, queue wait included (504 beyond).")
+    var timeoutS: Double = 30
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be > 0") }
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be > 0") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be >= 1") }
+        guard queue >= 0 else { throw ValidationError("--queue must be >= 0") }
+        guard timeoutS > 0 else { throw ValidationError("--timeout-s must be > 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+        guard !modelList.isEmpty else { throw ValidationError("--models names no model") }
+    }
+
+    var modelList: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    func run() async throws {
+        if let threads { Threads.set(threads) }
+        var cfg = ServeConfiguration()
+        cfg.host = host; cfg.port = port; cfg.models = modelList
+        cfg.maxBodyBytes = Int(maxBodyMB * 1024 * 1024); cfg.maxPixels = maxPixels
+        cfg.concurrency = concurrency; cfg.queue = queue; cfg.timeoutSeconds = timeoutS
+        // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
+        for m in cfg.models {
+            do { _ = try cfg.store.require(try ModelZoo.entry(named: m).card) } catch {
+                Stderr.print("vz serve: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let server = VisionServer(service: VisionService(configuration: cfg))
+        let running: VisionServer.Running
+        do { running = try await server.start(handleSignals: true) } catch {
+            Stderr.print("vz serve: cannot listen on \(host):\(port): \(error)")
+            throw ExitCode(1)
+        }
+        Stderr.print("vz serve: listening on http://\(host):\(running.port) (models: \(cfg.models.joined(separator: ", ")); concurrency \(concurrency), queue \(queue), threads \(Threads.count))")
+        try await running.wait()
+        Stderr.print("vz serve: stopped")
+    }
+}

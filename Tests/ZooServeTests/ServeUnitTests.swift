@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+@testable import ZooServe
+
+/// The pieces without a server: multipart parsing, the admission gate, the metrics text.
+final class ServeUnitTests: XCTestCase {
+    func testMultipartParsesFieldsAndFilenames() throws {
+        let (body, type) = ServeTestSupport.multipart([("image", "a b.jpg", Data([0, 1, 2, 13, 10, 45, 45])), ("min_confidence", nil, Data(" 0.6\r\n".utf8))])
+        let boundary = try XCTUnwrap(MultipartForm.boundary(contentType: type))
+        let form = try MultipartForm(body: body, boundary: boundary)
+        XCTAssertEqual(form.parts.count, 2)
+        XCTAssertEqual(form.part("image")?.filename, "a b.jpg")
+        XCTAssertEqual(form.part("image")?.data, Data([0, 1, 2, 13, 10, 45, 45]))   // CRLF and "--" inside data survive
+        XCTAssertEqual(form.text("min_confidence"), "0.6")
+        XCTAssertNil(MultipartForm.boundary(contentType: "image/jpeg"))
+        XCTAssertEqual(MultipartForm.boundary(contentType: "multipart/form-data; boundary=\"x y\""), "x y")
+        XCTAssertThrowsError(try MultipartForm(body: Data("junk".utf8), boundary: "b")) { e in
+            XCTAssertTrue("\(e)".contains("no '--b' delimiter"))
+        }
+        XCTAssertThrowsError(try MultipartForm(body: body.prefix(body.count - 30), boundary: boundary)) { e in
+            XCTAssertTrue("\(e)".contains("closing boundary"))
+        }
+    }
+
+    func testGateBoundsConcurrencyAndQueue() async throws {
+        let gate = AdmissionGate(concurrency: 2, queueLimit: 1)
+        let far = ContinuousClock.now + .seconds(10)
+        try await gate.acquire(deadline: far)
+        try await gate.acquire(deadline: far)
+        XCTAssertEqual(gate.state.active, 2)
+        let waiter = Task { try await gate.acquire(deadline: far) }
+        while gate.state.queued == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        // Queue full: refused at once.
+        do { try await gate.acquire(deadline: far); XCTFail("admitted beyond queue") } catch let e as ServeError {
+            XCTAssertEqual(e, .overloaded(queue: 1))
+        }
+        gate.release()   // hands the permit to the waiter
+        try await waiter.value
+        XCTAssertEqual(gate.state.active, 2)
+        XCTAssertEqual(gate.state.queued, 0)
+        // A waiter whose deadline passes leaves the queue with a timeout.
+        do { try await gate.acquire(deadline: .now + .milliseconds(20)); XCTFail("no timeout") } catch let e as ServeError {
+            XCTAssertEqual(e, .timeout(stage: "queue"))
+        }
+        XCTAssertEqual(gate.state.queued, 0)
+        gate.release(); gate.release()
+        XCTAssertEqual(gate.state.active, 0)
+    }
+
+    func testGateNeverExceedsConcurrency() async throws {
+        let gate = AdmissionGate(concurrency: 3, queueLimit: 100)
+        let counter = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for _ in 0..<60 {
+                g.addTask {
+                    try await gate.acquire(deadline: .now + .seconds(30))
+                    counter.enter()
+                    try await Task.sleep(for: .milliseconds(1))
+                    counter.leave()
+                    gate.release()
+                }
+            }
+            try await g.waitForAll()
+        }
+        XCTAssertEqual(counter.maximum, 3)
+        XCTAssertEqual(gate.state.active, 0)
+    }
+
+    func testMetricsExposition() {
+        let m = ServiceMetrics()
+        m.requestStarted()
+        m.requestFinished(route: "/v1/detect", method: "POST", status: 200, seconds: 0.03)
+        m.observeStage(model: "yolov3-tiny", stage: "inference", seconds: 0.02)
+        m.observeStage(model: "yolov3-tiny", stage: "inference", seconds: 2)
+        m.modelLoaded("yolov3-tiny", seconds: 0.25)
+        let text = m.render()
+        XCTAssertTrue(text.contains("vz_http_requests_total{route=\"/v1/detect\",method=\"POST\",status=\"200\"} 1\n"))
+        XCTAssertTrue(text.contains("vz_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.025\"} 0\n"))
+        XCTAssertTrue(text.contains("vz_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.05\"} 1\n"))
+        XCTAssertTrue(text.contains("vz_stage_duration_seconds_bucket{model=\"yolov3-tiny\",stage=\"inference\",le=\"1\"} 1\n"))
+        XCTAssertTrue(text.contains("vz_stage_duration_seconds_bucket{model=\"yolov3-tiny\",stage=\"inference\",le=\"+Inf\"} 2\n"))
+        XCTAssertTrue(text.contains("vz_stage_duration_seconds_sum{model=\"yolov3-tiny\",stage=\"inference\"} 2.02\n"))
+        XCTAssertTrue(text.contains("vz_model_load_seconds{model=\"yolov3-tiny\"} 0.25\n"))
+        XCTAssertTrue(text.contains("vz_http_requests_in_flight 0\n"))
+        // Every sample line is `name{labels} value` or `name value`; every family has HELP and TYPE.
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            XCTAssertNotNil(line.range(of: #"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$"#, options: .regularExpression), String(line))
+        }
+        XCTAssertEqual(text.components(separatedBy: "# HELP").count, text.components(separatedBy: "# TYPE").count)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = 0
+    private(set) var maximum = 0
+    func enter() { lock.lock(); current += 1; maximum = max(maximum, current); lock.unlock() }
+    func leave() { lock.lock(); current -= 1; lock.unlock() }
+}
