@@ -131,12 +131,8 @@ public final class IResNet: FaceEmbedder {
             guard chip.width == 112, chip.height == 112 else {
                 throw FaceInputError.badInput("\(name) needs 112×112 chips, got \(chip.width)×\(chip.height)")
             }
-            chip.pixels.withUnsafeBufferPointer { px in
-                let base = p + n * 3 * plane
-                for i in 0..<plane {
-                    for ch in 0..<3 { base[ch * plane + i] = (Float(px[3 * i + ch]) - 127.5) / 127.5 }
-                }
-            }
+            // One preprocessing contract: ZooImage writes the planes (value = (v − 127.5) / 127.5).
+            chip.writePlanar(into: p + n * 3 * plane, order: .rgb, mean: (127.5, 127.5, 127.5), std: (127.5, 127.5, 127.5))
         }
         return x
     }

@@ -148,14 +148,8 @@ public final class MobileFaceNet: FaceEmbedder {
             guard chip.width == 112, chip.height == 112 else {
                 throw FaceInputError.badInput("\(name) needs 112×112 chips, got \(chip.width)×\(chip.height)")
             }
-            chip.pixels.withUnsafeBufferPointer { px in
-                let base = p + n * 3 * plane
-                for i in 0..<plane {
-                    base[i] = (Float(px[3 * i + 2]) - 127.5) * 0.0078125              // B
-                    base[plane + i] = (Float(px[3 * i + 1]) - 127.5) * 0.0078125      // G
-                    base[2 * plane + i] = (Float(px[3 * i]) - 127.5) * 0.0078125      // R
-                }
-            }
+            // One preprocessing contract: ZooImage writes the planes (value = (v − 127.5) / 128).
+            chip.writePlanar(into: p + n * 3 * plane, order: .bgr, mean: (127.5, 127.5, 127.5), std: (128, 128, 128))
         }
         return x
     }
