@@ -71,7 +71,7 @@ final class FaceVerifierTests: XCTestCase {
         }
     }
 
-    /// dlib ResNet (the fresh-machine default) at its calibrated threshold 0.9175. Not checked: wanghan vs
+    /// dlib ResNet (selectable; no longer the default) at its calibrated threshold (FaceThresholds). Not checked: wanghan vs
     /// wanghan_2, which dlib scores 0.902 here (0.913 through dlib's own HOG + 5-point pipeline) while it scores
     /// the different people wanghan_2 vs xuzheng at 0.93 — no threshold separates them (see BENCHMARKS.md).
     func testSemanticPairsDlib() throws {

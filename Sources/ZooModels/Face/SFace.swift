@@ -194,14 +194,16 @@ extension SFace {
             return conv
         }
 
-        /// Throws unless every node and every initializer of the graph was taken.
+        /// Throws unless every node of the graph and every initializer a node reads was taken.
         func finish() throws {
             if let n = model.nodes.first(where: { !takenNodes.contains($0.name) }) {
                 throw ONNXError.unsupported("SFace graph has an unexpected \(n.opType) node '\(n.name)'")
             }
-            if let t = model.initializerOrder.first(where: { !takenInits.contains($0) }) {
-                throw ONNXError.mismatch("SFace: initializer '\(t)' is not used by the model")
-            }
+            // Every constant a node reads must have been taken (initializers no node reads, like the shipped
+            // file's stale `pre_fc1_weight_shape`, are dead data and ignored).
+            for n in model.nodes { for i in n.inputs where model.initializers[i] != nil && !takenInits.contains(i) {
+                throw ONNXError.mismatch("SFace: initializer '\(i)' of node '\(n.name)' is not used by the model")
+            } }
         }
     }
 }
