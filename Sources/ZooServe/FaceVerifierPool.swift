@@ -22,7 +22,7 @@ final class FaceVerifierPool: @unchecked Sendable {
     /// detectors; other models resolve as `vz verify` resolves them (`weights/<folder>`, `VZ_WEIGHTS_PATH`).
     init(detector: String, recognizer: String, count: Int, store: WeightsStore) throws {
         guard let threshold = FaceThresholds.calibrated(recognizer) else {
-            throw FaceModelFactory.Failure(description: "no calibrated threshold for recognizer '\(recognizer)' (calibrated: \(FaceThresholds.measured.keys.sorted().joined(separator: ", ")))")
+            throw ServeError.internalError("no calibrated threshold for recognizer '\(recognizer)' (calibrated: \(FaceThresholds.measured.keys.sorted().joined(separator: ", ")))")
         }
         // Zoo models must be in `store` (as the detectors); a missing one is a clear error naming `vz weights pull`.
         func located(_ name: String) throws -> URL? {
