@@ -136,7 +136,8 @@ public final class VisionServer: Sendable {
         let group = ServiceGroup(configuration: groupConfig)
         let task = Task { try await group.run() }
         let service = self.service
-        Task.detached(priority: .userInitiated) {
+        // Loading blocks for seconds: on a thread of its own, not on the Swift-concurrency pool the handlers use.
+        let loader = Thread {
             do {
                 try service.loadModels()
                 logger.info("models loaded: \(cfg.models.joined(separator: ", "))")
@@ -149,6 +150,9 @@ public final class VisionServer: Sendable {
                 logger.error("loading models failed: \(error)")
             }
         }
+        loader.name = "vz.serve.load"
+        loader.stackSize = BlockingRunner.stackSize
+        loader.start()
         let port = try await bound.wait(task: task)
         return Running(port: port, group: group, task: task)
     }

@@ -131,8 +131,10 @@ struct Client: Sendable {
 
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Reply {
         let port = self.port, timeout = timeoutSeconds
+        // A thread of its own per request: blocking in recv() on the shared dispatch pool would starve the Swift
+        // concurrency executor that the in-process server runs on (Linux shares those few threads).
         return try await withCheckedThrowingContinuation { c in
-            DispatchQueue.global().async { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType, timeout: timeout) }) }
+            Thread { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType, timeout: timeout) }) }.start()
         }
     }
 
