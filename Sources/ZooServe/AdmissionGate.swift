@@ -51,22 +51,22 @@ public final class AdmissionGate: @unchecked Sendable {
         nextID += 1
         pending.insert(id)
         lock.unlock()
-        let timer = Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            if !Task.isCancelled { self?.expire(id) }
-        }
+        // The queue deadline fires from `DeadlineTimer`, not a `Task`: a busy Swift-concurrency pool must not
+        // delay it (see `DeadlineTimer`).
+        let timer = DeadlineTimer.schedule(at: deadline) { [weak self] in self?.expire(id) }
         defer { timer.cancel() }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             lock.lock()
             pending.remove(id)
-            // The queue may have filled up or a permit freed since the check above: re-check under the lock.
-            if active < concurrency {
+            // The deadline may have passed, a permit freed or the queue filled up since the check above: re-check
+            // under the lock (an expired caller must not take a permit, nor leave its id behind).
+            if expiredEarly.remove(id) != nil {
+                lock.unlock()
+                c.resume(throwing: ServeError.timeout(stage: "queue"))
+            } else if active < concurrency {
                 active += 1
                 lock.unlock()
                 c.resume()
-            } else if expiredEarly.remove(id) != nil {
-                lock.unlock()
-                c.resume(throwing: ServeError.timeout(stage: "queue"))
             } else if waiters.count >= queueLimit {
                 lock.unlock()
                 c.resume(throwing: ServeError.overloaded(queue: queueLimit))
