@@ -137,17 +137,18 @@ public final class VisionServer: Sendable {
         let task = Task { try await group.run() }
         let service = self.service
         // Loading blocks for seconds: on a thread of its own, not on the Swift-concurrency pool the handlers use.
+        let loadLogger = logger
         let loader = Thread {
             do {
                 try service.loadModels()
-                logger.info("models loaded: \(cfg.models.joined(separator: ", "))")
+                loadLogger.info("models loaded: \(cfg.models.joined(separator: ", "))")
                 if let why = service.faceFailure {
-                    logger.warning("face pipeline not loaded (face routes answer 503; detection serves): \(why)")
+                    loadLogger.warning("face pipeline not loaded (face routes answer 503; detection serves): \(why)")
                 } else if let f = cfg.faces {
-                    logger.info("face pipeline loaded: \(f.detector)+\(f.recognizer)")
+                    loadLogger.info("face pipeline loaded: \(f.detector)+\(f.recognizer)")
                 }
             } catch {
-                logger.error("loading models failed: \(error)")
+                loadLogger.error("loading models failed: \(error)")
             }
         }
         loader.name = "vz.serve.load"

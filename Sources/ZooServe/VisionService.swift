@@ -123,7 +123,7 @@ public final class VisionService: @unchecked Sendable {
             throw ServeError.notReady(loadFailure.map { "models failed to load: \($0)" }
                                       ?? (draining ? "server is shutting down" : "models are still loading"))
         }
-        lock.lock(); let pool = pools[modelName]; lock.unlock()
+        let pool = lock.withLock { pools[modelName] }
         guard let pool else {
             throw ServeError.notFound("unknown model '\(modelName)'; loaded: \(configuration.models.joined(separator: ", "))")
         }
