@@ -6,9 +6,9 @@ import ZooTestSupport
 ///
 /// Tolerance: Winograd's transforms scale values by up to 8 (Aᵀ) and 1/24 (G) and add up to 6 terms per stage,
 /// so its rounding error grows with the *magnitude* of the dot product rather than with its value. Each output
-/// is checked against `|y − ref| ≤ 2e-6 · S + 1e-5`, where `S = Σ |x|·|w|` over the output's receptive field
-/// (the same conv on absolute values). 2e-6 ≈ 17 float ulps (ε = 1.19e-7) of S: measured errors stay below
-/// ≈ 3e-7 · S (`testErrorIsSmallRelativeToMagnitude` prints the worst ratio); a transposed U/V position or a
+/// is checked against `|y − ref| ≤ 4e-6 · S + 1e-5`, where `S = Σ |x|·|w|` over the output's receptive field
+/// (the same conv on absolute values). 4e-6 ≈ 34 float ulps (ε = 1.19e-7) of S: measured errors stay below
+/// ≈ 8e-7 · S (`testErrorIsSmallRelativeToMagnitude`: 8.1e-7 at 256 input channels, im2col 2.9e-8); a transposed U/V position or a
 /// wrong tile offset gives errors of the order of S itself. The activations used are at most 1.5-Lipschitz
 /// and their vectorised forms are within ≈ 2e-7 relative, covered by the absolute 1e-5.
 final class WinogradConvTests: XCTestCase {
@@ -53,7 +53,7 @@ final class WinogradConvTests: XCTestCase {
         XCTAssertEqual(got.count, ref.count, msg, file: file, line: line)
         var worst = 0, bad = 0
         for i in 0..<min(got.count, ref.count) {
-            let tol = 2e-6 * mag[i] + 1e-5
+            let tol = 4e-6 * mag[i] + 1e-5
             if !(abs(got[i] - ref[i]) <= tol) { bad += 1; if bad == 1 { worst = i } }
         }
         XCTAssertEqual(bad, 0, "\(msg): \(bad) outputs off, first at \(worst): \(got[worst]) vs \(ref[worst]) (S = \(mag[worst]))",

@@ -111,10 +111,13 @@ public enum WinogradConv {
                     let s = scratch + w * p.scratchPerWorker
                     for c in c0..<c1 { inputTransform(g, p, plane: x + c * g.inH * g.inW, rows: r0..<r1, v: v + c * p.ld, scratch: s) }
                 }
-                let mnk = cout * tiles * cin
-                if workers > 1 && mnk <= Conv2dKernel.blasSingleThreadMNK {
-                    Threads.parallelFor(positions) { q0, q1 in
-                        for q in q0..<q1 { gemm(q, cout, cin, tiles, p.ld, u, v, m) }
+                // 36 independent GEMMs split over our workers, each single-threaded in OpenBLAS: one
+                // synchronisation per block instead of one per GEMM
+                if workers > 1 {
+                    Threads.withSingleThreadedBLAS {
+                        Threads.parallelFor(positions) { q0, q1 in
+                            for q in q0..<q1 { gemm(q, cout, cin, tiles, p.ld, u, v, m) }
+                        }
                     }
                 } else {
                     for q in 0..<positions { gemm(q, cout, cin, tiles, p.ld, u, v, m) }
