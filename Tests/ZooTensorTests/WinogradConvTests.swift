@@ -1,6 +1,7 @@
 import XCTest
 import ZooTestSupport
 @testable import ZooTensor
+import ZooNN
 
 /// Winograd F(4×4, 3×3) against the naive seven-loop reference on random shapes.
 ///
@@ -165,5 +166,31 @@ final class WinogradConvTests: XCTestCase {
                                                          kernel: (3, 3), dilation: (2, 2))))
         XCTAssertFalse(WinogradConv.applies(ConvGeometry(batch: 1, inChannels: 64, inH: 13, inW: 13, outChannels: 64,
                                                          kernel: (3, 3), groups: 2)))
+    }
+
+    /// The PyTorch 2.14.1 golden conv2d fixtures (scripts/make_engine_fixtures.py) that Winograd applies to, forced
+    /// through `.winograd` via the `Conv2d` layer (its cached transform): same `4e-6 · S + 1e-5` bound as above.
+    func testPyTorchGoldenFixturesThroughWinograd() throws {
+        let dir = TestData.fixture("engine")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".safetensors") }.sorted()
+        var checked = 0
+        for name in files {
+            let f = try SafeTensors(contentsOf: dir.appendingPathComponent(name))
+            guard f.metadata["op"] == "conv2d" else { continue }
+            func ints(_ k: String) -> [Int] { (f.metadata[k] ?? "").split(separator: ",").compactMap { Int($0) } }
+            let x = try f.tensor("x"), w = try f.tensor("weight"), k = ints("kernel"), s = ints("stride"), p = ints("padding"), d = ints("dilation")
+            let act: Activation = ["leaky": .leaky(0.1), "relu6": .relu6, "hardswish": .hardswish, "silu": .silu, "mish": .mish,
+                                   "sigmoid": .sigmoid, "tanh": .tanh, "gelu": .gelu][f.metadata["activation"] ?? ""] ?? .linear
+            var conv = Conv2d(inChannels: x.shape[1], outChannels: ints("out_channels")[0], kernel: (k[0], k[1]), stride: (s[0], s[1]),
+                              padding: Padding(top: p[0], left: p[1], bottom: p[2], right: p[3]), dilation: (d[0], d[1]),
+                              groups: ints("groups")[0], activation: act)
+            let g = conv.geometry(for: x.shape)
+            guard WinogradConv.applies(g) else { continue }
+            conv.weight = w; conv.bias = try f.tensor("bias"); conv.algorithm = .winograd
+            assertClose(conv(x).toArray(), try f.tensor("y").toArray(), magnitude(g, x, w), name)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 0, "no 3×3 stride-1 golden fixture found")
+        print("Winograd: \(checked) PyTorch golden conv2d fixtures checked")
     }
 }
