@@ -45,9 +45,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: release),
 
-        .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
+        .target(name: "ZooTestSupport", dependencies: ["ZooTensor"], path: "Tests/ZooTestSupport"),
         .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport"]),
-        .testTarget(name: "ZooImageTests", dependencies: ["ZooImage", "ZooTestSupport"]),
+        .testTarget(name: "ZooImageTests", dependencies: ["ZooImage", "ZooPipelines", "ZooTestSupport"]),
         .testTarget(name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"]),
         .testTarget(name: "ZooDetectTests", dependencies: ["ZooDetect", "ZooTestSupport"]),
         .testTarget(name: "ZooModelsTests", dependencies: ["ZooModels", "ZooTestSupport"]),

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Drives the `vz serve` web page in headless Chromium (Debian `chromium`) over the DevTools protocol:
 chooses a real photo in the page's file input, clicks Detect, waits for the boxes, saves a PNG screenshot.
+With --faces A B --faces-out F: also opens the Faces tab, chooses the two photos, clicks Verify, waits for the
+same/different verdict and saves a second screenshot.
 
 Needs `websocket-client` (PyPI) in the interpreter running it. Loopback only. Exit 0 when the page drew
-detections (its status line reports them), 1 otherwise.
+detections (its status line reports them) and, with --faces, showed a verdict; 1 otherwise.
 """
 import argparse
 import base64
@@ -37,12 +39,36 @@ class CDP:
         return self.call("Runtime.evaluate", expression=expr, returnByValue=True)["result"].get("value")
 
 
+def faces_tab(cdp, root, images, out):
+    """Faces tab: two photos → Verify → the verdict; screenshot. True when a verdict was shown."""
+    cdp.eval("showTab('faces')")
+    for sel, path in zip(("#face1", "#face2"), images):
+        node = cdp.call("DOM.querySelector", nodeId=root, selector=sel)["nodeId"]
+        cdp.call("DOM.setFileInputFiles", nodeId=node, files=[os.path.abspath(path)])
+    cdp.eval("verify()")
+    verdict, status = "", ""
+    for _ in range(600):
+        status = cdp.eval("document.getElementById('fstatus').textContent") or ""
+        verdict = cdp.eval("document.getElementById('verdict').classList.contains('hidden') ? '' : document.getElementById('verdict').textContent") or ""
+        if verdict or (status and not status.startswith("verifying")):
+            break
+        time.sleep(0.1)
+    print("faces status:", status, "| verdict:", verdict)
+    shot = cdp.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    print("wrote", out)
+    return bool(verdict)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True, help="the served page, e.g. http://127.0.0.1:8080/")
     ap.add_argument("--image", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--chromium", default="chromium")
+    ap.add_argument("--faces", nargs=2, metavar=("IMAGE1", "IMAGE2"), help="two face photos for the Faces tab")
+    ap.add_argument("--faces-out", help="screenshot of the Faces tab")
     a = ap.parse_args()
     assert a.url.startswith("http://127.0.0.1:") or a.url.startswith("http://localhost:"), "loopback only"
     profile = tempfile.mkdtemp(prefix="vz-chromium-")
@@ -84,7 +110,10 @@ def main():
         with open(a.out, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         print("wrote", a.out)
-        return 0 if " objects in " in status and not status.startswith("0 objects") else 1
+        ok = " objects in " in status and not status.startswith("0 objects")
+        if a.faces and a.faces_out:
+            ok &= faces_tab(cdp, root, a.faces, a.faces_out)
+        return 0 if ok else 1
     finally:
         browser.terminate()
         try:

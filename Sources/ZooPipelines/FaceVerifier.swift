@@ -177,6 +177,14 @@ public struct FaceVerification: Codable, Sendable {
     /// Process CPU milliseconds per stage (all threads), robust to a busy machine.
     public var cpu_ms: [String: Double]
     public var notes: [String]?
+
+    /// The object `vz verify` prints and `POST /v1/faces/verify` returns: one JSON line, keys sorted.
+    /// (The one serializer of this contract; throws only on a non-finite number.)
+    public func jsonLine() throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
 }
 
 /// A decision threshold on cosine similarity and where it came from.

@@ -37,44 +37,49 @@ public final class AdmissionGate: @unchecked Sendable {
     /// Takes a permit, waiting in the queue until `deadline` at most. Every successful call must be paired
     /// with one `release()`.
     public func acquire(deadline: ContinuousClock.Instant) async throws {
-        lock.lock()
+        guard let id = try takeNumber() else { return }   // nil: a permit was free
+        // The queue deadline fires from `DeadlineTimer`, not a `Task`: a busy Swift-concurrency pool must not
+        // delay it (see `DeadlineTimer`).
+        let timer = DeadlineTimer.schedule(at: deadline) { [weak self] in self?.expire(id) }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in enqueue(id, c) }
+    }
+
+    /// Takes a free permit (returns nil), or a number for the queue, or refuses when the queue is full.
+    /// Synchronous: the lock is never held across a suspension point.
+    private func takeNumber() throws -> Int? {
+        lock.lock(); defer { lock.unlock() }
         if active < concurrency {
             active += 1
-            lock.unlock()
-            return
+            return nil
         }
-        guard waiters.count < queueLimit else {
-            lock.unlock()
-            throw ServeError.overloaded(queue: queueLimit)
-        }
+        guard waiters.count < queueLimit else { throw ServeError.overloaded(queue: queueLimit) }
         let id = nextID
         nextID += 1
         pending.insert(id)
+        return id
+    }
+
+    /// Queues `id`, or resumes `c` at once. The deadline may have passed, a permit freed or the queue filled up
+    /// since `takeNumber`: re-checked under the lock (an expired caller must not take a permit, nor leave its id
+    /// behind). The continuation is resumed after the lock is released.
+    private func enqueue(_ id: Int, _ c: CheckedContinuation<Void, Error>) {
+        lock.lock()
+        pending.remove(id)
+        let outcome: Result<Void, Error>?
+        if expiredEarly.remove(id) != nil {
+            outcome = .failure(ServeError.timeout(stage: "queue"))
+        } else if active < concurrency {
+            active += 1
+            outcome = .success(())
+        } else if waiters.count >= queueLimit {
+            outcome = .failure(ServeError.overloaded(queue: queueLimit))
+        } else {
+            waiters.append(Waiter(id: id, continuation: c))
+            outcome = nil
+        }
         lock.unlock()
-        let timer = Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            if !Task.isCancelled { self?.expire(id) }
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            lock.lock()
-            pending.remove(id)
-            // The queue may have filled up or a permit freed since the check above: re-check under the lock.
-            if active < concurrency {
-                active += 1
-                lock.unlock()
-                c.resume()
-            } else if expiredEarly.remove(id) != nil {
-                lock.unlock()
-                c.resume(throwing: ServeError.timeout(stage: "queue"))
-            } else if waiters.count >= queueLimit {
-                lock.unlock()
-                c.resume(throwing: ServeError.overloaded(queue: queueLimit))
-            } else {
-                waiters.append(Waiter(id: id, continuation: c))
-                lock.unlock()
-            }
-        }
+        if let outcome { c.resume(with: outcome) }
     }
 
     /// Returns a permit: hands it to the longest waiter, if any.

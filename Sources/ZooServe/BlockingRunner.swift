@@ -1,13 +1,19 @@
 import Foundation
 
-/// Runs blocking CPU work (model inference) off the Swift concurrency pool, on its own dispatch queue, and
-/// stops waiting for it at a deadline.
+/// Runs blocking CPU work (model inference) on a dedicated thread, off the Swift-concurrency pool, and stops
+/// waiting for it at a deadline.
+///
+/// Each job gets its own `Thread` (the admission gate bounds how many run; creating one costs microseconds
+/// against milliseconds of inference). Jobs must not run on the shared dispatch worker pool: on Linux the Swift
+/// global executor uses the same few threads, and blocking them there starved the HTTP handlers and the
+/// deadline timers. The deadline fires from `DeadlineTimer`, independent of both.
 ///
 /// A timed-out job keeps running to completion (inference cannot be interrupted mid-layer); `onFinish` runs
 /// when it really ends, so the admission permit it holds is returned only then and the concurrency bound
-/// holds for actual CPU work.
+/// holds for actual CPU work. A job whose deadline has passed before its thread starts is not run at all.
 enum BlockingRunner {
-    static let queue = DispatchQueue(label: "vz.serve.inference", qos: .userInitiated, attributes: .concurrent)
+    /// Stack size of the inference threads (the process main thread's default, 8 MiB).
+    static let stackSize = 8 << 20
 
     static func run<T: Sendable>(deadline: ContinuousClock.Instant,
                                  _ work: @escaping @Sendable () throws -> T,
@@ -15,16 +21,23 @@ enum BlockingRunner {
         let once = Once<T>()
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
             once.set(c)
-            let timer = Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                if !Task.isCancelled { once.resume(.failure(ServeError.timeout(stage: "inference"))) }
+            let timer = DeadlineTimer.schedule(at: deadline) {
+                once.resume(.failure(ServeError.timeout(stage: "inference")))
             }
-            queue.async {
-                let r = Result { try work() }
+            let thread = Thread {
+                let r: Result<T, Error>
+                if ContinuousClock.now >= deadline {
+                    r = .failure(ServeError.timeout(stage: "inference"))
+                } else {
+                    r = Result { try work() }
+                }
                 onFinish()
                 timer.cancel()
                 once.resume(r)
             }
+            thread.name = "vz.serve.inference"
+            thread.stackSize = stackSize
+            thread.start()
         }
     }
 

@@ -14,4 +14,12 @@ enum DeepStack {
         return ["success": true, "predictions": predictions, "count": predictions.count, "code": 200,
                 "inferenceMs": Int(r.timings.inference.rounded()), "processMs": Int(processMs.rounded())]
     }
+
+    /// Face match: `{"success": true, "similarity", "inferenceMs", "processMs", "code"}`; `similarity` is the cosine
+    /// of the two faces' embeddings (`FaceVerification.similarity`, rounded to 6 decimals).
+    static func faceMatch(_ r: FaceVerification, processMs: Double) -> [String: Any] {
+        let inference = ["detect", "align", "embed"].compactMap { r.timings_ms[$0] }.reduce(0, +)
+        return ["success": true, "similarity": (Double(r.similarity) * 1e6).rounded() / 1e6, "code": 200,
+                "inferenceMs": Int(inference.rounded()), "processMs": Int(processMs.rounded())]
+    }
 }

@@ -4,7 +4,7 @@ enum OpenAPIDocument {
 {
   "openapi": "3.0.3",
   "info": {"title": "VisionZoo service (vz serve)", "version": "0.1.0",
-           "description": "Object detection on the CPU over HTTP. DeepStack / CodeProject.AI compatible routes under /v1/vision; native routes return the same JSON as the vz CLI. Every error is {\"success\": false, \"error\": message, \"status\": code}."},
+           "description": "Object detection and face verification on the CPU over HTTP. DeepStack / CodeProject.AI compatible routes under /v1/vision; native routes return the same JSON as the vz CLI. Every error is {\"success\": false, \"error\": message, \"status\": code}."},
   "paths": {
     "/": {"get": {"summary": "Web page (pick an image, see boxes and JSON)", "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
     "/healthz": {"get": {"summary": "Liveness: the process answers", "responses": {"200": {"description": "alive", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
@@ -44,7 +44,36 @@ enum OpenAPIDocument {
         "200": {"description": "predictions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeepStackDetection"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "413": {"$ref": "#/components/responses/TooLarge"},
         "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"},
-        "504": {"$ref": "#/components/responses/Timeout"}}}}
+        "504": {"$ref": "#/components/responses/Timeout"}}}},
+    "/v1/faces/verify": {"post": {
+      "summary": "Same person or not; the response is the JSON object `vz verify` prints (faces[].image: the upload's filename, else the field name)",
+      "parameters": [
+        {"name": "detector", "in": "query", "schema": {"type": "string"}, "description": "must name the loaded face detector (vz serve --faces)"},
+        {"name": "recognizer", "in": "query", "schema": {"type": "string"}, "description": "must name the loaded recognizer"},
+        {"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": -1, "maximum": 1}, "description": "cosine threshold (default: the recognizer's calibrated one, see /v1/models)"},
+        {"name": "face-index", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "use the N-th largest face"},
+        {"name": "no-rotate", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "do not try other orientations when no upright face is found"},
+        {"name": "aligned", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "inputs are aligned face crops (ArcFace 112x112 layout): skip detection"}
+      ],
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image1", "image2"], "properties": {
+        "image1": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'a' is accepted too)"},
+        "image2": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'b' is accepted too)"}}}}}},
+      "responses": {
+        "200": {"description": "decision", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FaceVerification"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"}}}},
+    "/v1/vision/face/match": {"post": {
+      "summary": "DeepStack / CodeProject.AI face match",
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image1", "image2"], "properties": {
+        "image1": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'a' is accepted too)"},
+        "image2": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'b' is accepted too)"}}}}}},
+      "responses": {
+        "200": {"description": "cosine similarity of the two faces' embeddings (the same number as /v1/faces/verify)", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "success": {"type": "boolean"}, "similarity": {"type": "number"}, "code": {"type": "integer"}, "inferenceMs": {"type": "integer"}, "processMs": {"type": "integer"}}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"}}}}
   },
   "components": {
     "schemas": {
@@ -52,8 +81,10 @@ enum OpenAPIDocument {
         "success": {"type": "boolean", "enum": [false]}, "error": {"type": "string"}, "status": {"type": "integer"}}},
       "Models": {"type": "object", "properties": {"ready": {"type": "boolean"}, "models": {"type": "array", "items": {"type": "object", "properties": {
         "name": {"type": "string"}, "task": {"type": "string"}, "loaded": {"type": "boolean"}, "default": {"type": "boolean"},
-        "instances": {"type": "integer"}, "input_size": {"type": "integer"}, "weights": {"type": "string"},
-        "classes": {"type": "array", "items": {"type": "string"}}}}}}},
+        "instances": {"type": "integer"}, "input_size": {"description": "detection: square input side; face-verification: [chip width, chip height]"}, "weights": {"type": "string"},
+        "classes": {"type": "array", "items": {"type": "string"}},
+        "detector": {"type": "string"}, "recognizer": {"type": "string"}, "error": {"type": "string", "description": "why a face pipeline failed to load"},
+        "threshold": {"type": "number", "description": "face-verification: the calibrated cosine threshold"}, "threshold_source": {"type": "string"}}}}}},
       "DetectResult": {"type": "object", "required": ["image", "width", "height", "model", "timings_ms", "detections"], "properties": {
         "image": {"type": "string", "nullable": true, "description": "multipart filename, or null for a raw body"},
         "width": {"type": "integer"}, "height": {"type": "integer"}, "model": {"type": "string"},
@@ -61,6 +92,18 @@ enum OpenAPIDocument {
         "detections": {"type": "array", "items": {"type": "object", "properties": {
           "label": {"type": "string"}, "class_id": {"type": "integer"}, "score": {"type": "number"},
           "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x1, y1, x2, y2 in original pixels"}}}}}},
+      "FaceVerification": {"type": "object", "required": ["same", "similarity", "threshold", "threshold_source", "detector", "recognizer", "faces", "timings_ms", "cpu_ms"], "properties": {
+        "same": {"type": "boolean", "description": "similarity > threshold"}, "similarity": {"type": "number", "description": "cosine of the two embeddings"},
+        "threshold": {"type": "number"}, "threshold_source": {"type": "string"},
+        "detector": {"type": "string"}, "recognizer": {"type": "string"},
+        "notes": {"type": "array", "items": {"type": "string"}, "description": "several faces found, or an image used turned"},
+        "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}, "description": "wall ms per stage over both images: decode, detect, align, embed, total"},
+        "cpu_ms": {"type": "object", "additionalProperties": {"type": "number"}, "description": "process CPU ms per stage"},
+        "faces": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "object", "properties": {
+          "image": {"type": "string"}, "n_faces": {"type": "integer"},
+          "box": {"type": "array", "items": {"type": "number"}, "description": "x1, y1, x2, y2 in pixels of the (possibly turned) image"},
+          "score": {"type": "number"}, "rotation": {"type": "integer", "description": "quarter turns counter-clockwise applied before detection"},
+          "landmarks": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}, "description": "five [x, y] points"}}}}}},
       "DeepStackDetection": {"type": "object", "properties": {
         "success": {"type": "boolean"}, "count": {"type": "integer"}, "code": {"type": "integer"},
         "inferenceMs": {"type": "integer"}, "processMs": {"type": "integer"},
@@ -70,10 +113,10 @@ enum OpenAPIDocument {
     },
     "responses": {
       "BadRequest": {"description": "malformed request or not a JPEG/PNG image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "NotFound": {"description": "unknown model", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "unknown model, or face routes disabled (--no-faces)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "TooLarge": {"description": "body over --max-body-mb", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Unprocessable": {"description": "image over --max-pixels", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Unavailable": {"description": "queue full, loading or shutting down", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unprocessable": {"description": "image over --max-pixels, or no face found (the error names the field)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unavailable": {"description": "queue full, loading, shutting down, or the face pipeline failed to load (the error says why)", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Timeout": {"description": "not finished within --timeout-s", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     }
   }

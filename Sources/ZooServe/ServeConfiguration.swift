@@ -21,6 +21,10 @@ public struct ServeConfiguration: Sendable {
     public var timeoutSeconds = 30.0
     /// Graceful-shutdown drain limit in seconds: in-flight requests get this long to finish after SIGTERM.
     public var shutdownGraceSeconds = 30.0
+    /// Face verification pipeline for `/v1/faces/verify` and `/v1/vision/face/match` (`vz verify`'s defaults);
+    /// nil disables the face routes. If it fails to load (e.g. weights missing), detection still serves and the
+    /// face routes answer 503 naming the cause.
+    public var faces: (detector: String, recognizer: String)? = ("mtcnn", "dlib-resnet")
     /// Weights location.
     public var store: WeightsStore = .standard()
 

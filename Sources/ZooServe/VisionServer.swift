@@ -9,7 +9,8 @@ import ZooTensor
 /// The HTTP front of `VisionService` on Hummingbird 2: routes, limits, JSON errors, graceful shutdown.
 ///
 /// Routes: `GET /`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/v1/models`;
-/// `POST /v1/detect`, `/v1/vision/detection` (DeepStack / CodeProject.AI).
+/// `POST /v1/detect`, `/v1/vision/detection` (DeepStack / CodeProject.AI), `/v1/faces/verify` (the `vz verify`
+/// JSON), `/v1/vision/face/match` (DeepStack / CodeProject.AI).
 public final class VisionServer: Sendable {
     public let service: VisionService
 
@@ -65,7 +66,36 @@ public final class VisionServer: Sendable {
                                                   options: DetectorOptions(confidence: confidence))
             return HTTPJSON.response(DeepStack.detection(result, processMs: (ContinuousClock.now - start).seconds * 1000))
         }
+        router.post("/v1/faces/verify") { request, _ -> Response in
+            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
+            let query = try VerifyQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+            let (a, b) = try Self.imagePair(form)
+            let result = try await service.verify(a, b, query: query)
+            let line: String
+            do { line = try result.jsonLine() } catch { throw ServeError.internalError("cannot encode the result: \(error)") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: line)))
+        }
+        router.post("/v1/vision/face/match") { request, _ -> Response in
+            let start = ContinuousClock.now
+            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
+            let (a, b) = try Self.imagePair(form)
+            let result = try await service.verify(a, b)
+            return HTTPJSON.response(DeepStack.faceMatch(result, processMs: (ContinuousClock.now - start).seconds * 1000))
+        }
         return router
+    }
+
+    /// The two images of a face comparison: multipart fields `image1` and `image2` (or `a` and `b`).
+    static func imagePair(_ form: MultipartForm) throws -> (FaceUpload, FaceUpload) {
+        var found: [FaceUpload] = []
+        for (primary, alias) in [("image1", "a"), ("image2", "b")] {
+            guard let p = form.part(primary) ?? form.part(alias) else {
+                let got = form.parts.map { "'\($0.name)'" }.joined(separator: ", ")
+                throw ServeError.badRequest("multipart field '\(primary)' is missing (two images are needed: 'image1' and 'image2'; got \(got.isEmpty ? "no fields" : got))")
+            }
+            found.append(FaceUpload(data: p.data, field: p.name, filename: p.filename))
+        }
+        return (found[0], found[1])
     }
 
     /// A running server (from `start`).
@@ -106,11 +136,24 @@ public final class VisionServer: Sendable {
         let group = ServiceGroup(configuration: groupConfig)
         let task = Task { try await group.run() }
         let service = self.service
-        Task.detached(priority: .userInitiated) {
-            do { try service.loadModels(); logger.info("models loaded: \(cfg.models.joined(separator: ", "))") } catch {
-                logger.error("loading models failed: \(error)")
+        // Loading blocks for seconds: on a thread of its own, not on the Swift-concurrency pool the handlers use.
+        let loadLogger = logger
+        let loader = Thread {
+            do {
+                try service.loadModels()
+                loadLogger.info("models loaded: \(cfg.models.joined(separator: ", "))")
+                if let why = service.faceFailure {
+                    loadLogger.warning("face pipeline not loaded (face routes answer 503; detection serves): \(why)")
+                } else if let f = cfg.faces {
+                    loadLogger.info("face pipeline loaded: \(f.detector)+\(f.recognizer)")
+                }
+            } catch {
+                loadLogger.error("loading models failed: \(error)")
             }
         }
+        loader.name = "vz.serve.load"
+        loader.stackSize = BlockingRunner.stackSize
+        loader.start()
         let port = try await bound.wait(task: task)
         return Running(port: port, group: group, task: task)
     }

@@ -16,6 +16,8 @@ public final class VisionService: @unchecked Sendable {
     private var loaded = false
     private var draining = false
     private var loadError: String?
+    private var faces: FaceVerifierPool?
+    private var faceError: String?
 
     public init(configuration: ServeConfiguration) {
         self.configuration = configuration
@@ -30,6 +32,12 @@ public final class VisionService: @unchecked Sendable {
     /// Why loading failed, if it did.
     public var loadFailure: String? { lock.lock(); defer { lock.unlock() }; return loadError }
 
+    /// The loaded face pipeline, if any.
+    var facePool: FaceVerifierPool? { lock.lock(); defer { lock.unlock() }; return faces }
+
+    /// Why the face pipeline failed to load, if it did (detection serves regardless).
+    public var faceFailure: String? { lock.lock(); defer { lock.unlock() }; return faceError }
+
     /// The default (first) model's name.
     public var defaultModel: String { configuration.models.first ?? ModelZoo.defaultDetector }
 
@@ -43,10 +51,25 @@ public final class VisionService: @unchecked Sendable {
                 metrics.modelLoaded(name, seconds: (ContinuousClock.now - t0).seconds)
                 lock.lock(); pools[name] = pool; lock.unlock()
             }
+            loadFaces()
             lock.lock(); loaded = true; lock.unlock()
         } catch {
             lock.lock(); loadError = "\(error)"; lock.unlock()
             throw error
+        }
+    }
+
+    /// Loads the face pipeline `concurrency` times; a failure is recorded (face routes → 503), not thrown.
+    private func loadFaces() {
+        guard let f = configuration.faces else { return }
+        let t0 = ContinuousClock.now
+        do {
+            let pool = try FaceVerifierPool(detector: f.detector, recognizer: f.recognizer, count: gate.concurrency,
+                                            store: configuration.store)
+            metrics.modelLoaded(pool.name, seconds: (ContinuousClock.now - t0).seconds)
+            lock.lock(); faces = pool; lock.unlock()
+        } catch {
+            lock.lock(); faceError = "\(error)"; lock.unlock()
         }
     }
 
@@ -63,7 +86,20 @@ public final class VisionService: @unchecked Sendable {
             if let card = try? ModelZoo.entry(named: name).card { m["weights"] = card.source.summary }
             return m
         }
-        return ["models": list, "ready": isReady]
+        var all = list
+        if let f = configuration.faces {
+            let pool = facePool
+            var m: [String: Any] = ["name": "\(f.detector)+\(f.recognizer)", "task": "face-verification",
+                                    "detector": f.detector, "recognizer": f.recognizer,
+                                    "loaded": pool != nil, "instances": gate.concurrency, "default": false]
+            if let e = faceFailure { m["error"] = e }
+            if let t = FaceThresholds.calibrated(f.recognizer) {
+                m["threshold"] = (Double(t.value) * 1e6).rounded() / 1e6; m["threshold_source"] = t.source
+            }
+            if let pool { m["input_size"] = [pool.chipSize.width, pool.chipSize.height] }
+            all.append(m)
+        }
+        return ["models": all, "ready": isReady]
     }
 
     /// Checks `data` looks like a JPEG/PNG within the pixel limit without decoding it (cheap; before queueing).
@@ -87,7 +123,7 @@ public final class VisionService: @unchecked Sendable {
             throw ServeError.notReady(loadFailure.map { "models failed to load: \($0)" }
                                       ?? (draining ? "server is shutting down" : "models are still loading"))
         }
-        lock.lock(); let pool = pools[modelName]; lock.unlock()
+        let pool = lock.withLock { pools[modelName] }
         guard let pool else {
             throw ServeError.notFound("unknown model '\(modelName)'; loaded: \(configuration.models.joined(separator: ", "))")
         }

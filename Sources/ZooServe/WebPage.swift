@@ -25,6 +25,10 @@ enum WebPage {
   table { border-collapse: collapse; margin-top: 8px; }
   td, th { padding: 2px 8px; text-align: left; border-bottom: 1px solid #eee; }
   .hidden { display: none; }
+  .verdict { font-size: 20px; font-weight: 600; padding: 10px 14px; border-radius: 6px; margin-top: 12px; }
+  .verdict.same { background: #e3f6e5; color: #1a6b2a; }
+  .verdict.different { background: #fde7e5; color: #9c231b; }
+  .verdict small { display: block; font-size: 13px; font-weight: 400; color: #3d4556; }
 </style>
 </head>
 <body>
@@ -55,8 +59,10 @@ enum WebPage {
     <div class="panel">
       <label>image 1 <input type="file" id="face1" accept="image/jpeg,image/png"></label>
       <label>image 2 <input type="file" id="face2" accept="image/jpeg,image/png"></label>
+      <label>threshold <input id="fthreshold" type="number" min="-1" max="1" step="0.01" placeholder="calibrated" style="width:7em"></label>
       <button onclick="verify()">Verify</button>
       <div id="fstatus" class="status"></div>
+      <div id="verdict" class="verdict hidden"></div>
     </div>
     <div class="row" style="margin-top:12px">
       <div class="panel"><canvas id="fcanvas1" width="300" height="300"></canvas></div>
@@ -81,8 +87,14 @@ async function loadModels() {
   try {
     const r = await fetch('/v1/models'); const j = await r.json();
     const sel = document.getElementById('model'); sel.innerHTML = '';
-    for (const m of j.models) { const o = document.createElement('option'); o.value = o.textContent = m.name; sel.appendChild(o); }
-    document.getElementById('models').textContent = j.ready ? 'ready' : 'loading models…';
+    for (const m of j.models.filter(m => m.task === 'detection')) {
+      const o = document.createElement('option'); o.value = o.textContent = m.name; sel.appendChild(o);
+    }
+    const face = j.models.find(m => m.task === 'face-verification');
+    const faceState = !face ? 'faces off' : face.loaded ? `faces: ${face.name} (threshold ${face.threshold})`
+      : (face.error ? 'faces unavailable' : 'faces loading…');
+    if (face && face.error) setStatus('fstatus', `face pipeline not loaded: ${face.error}`, true);
+    document.getElementById('models').textContent = (j.ready ? 'ready' : 'loading models…') + ' · ' + faceState;
   } catch (e) { document.getElementById('models').textContent = 'server unreachable'; }
 }
 function readImage(file) {
@@ -134,19 +146,40 @@ async function verify() {
   if (!f1 || !f2) { setStatus('fstatus', 'choose two images', true); return; }
   setStatus('fstatus', 'verifying…');
   const form = new FormData(); form.append('image1', f1); form.append('image2', f2);
+  const t = document.getElementById('fthreshold').value;
+  const verdict = document.getElementById('verdict'); verdict.className = 'verdict hidden';
   try {
-    const [i1, i2, r] = await Promise.all([readImage(f1), readImage(f2), fetch('/v1/faces/verify', { method: 'POST', body: form })]);
+    const [i1, i2, r] = await Promise.all([readImage(f1), readImage(f2),
+      fetch('/v1/faces/verify' + (t !== '' ? '?threshold=' + encodeURIComponent(t) : ''), { method: 'POST', body: form })]);
     const j = await r.json();
     document.getElementById('fjson').textContent = JSON.stringify(j, null, 2);
-    for (const [id, img, face] of [['fcanvas1', i1, j.face1], ['fcanvas2', i2, j.face2]]) {
-      const c = document.getElementById(id); const s = Math.min(1, 300 / img.naturalWidth);
-      c.width = img.naturalWidth * s; c.height = img.naturalHeight * s;
-      const g = c.getContext('2d'); g.drawImage(img, 0, 0, c.width, c.height);
-      if (face && face.box) { const b = face.box.map(v => v * s); g.strokeStyle = '#48f90a'; g.lineWidth = 3; g.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]); }
-    }
+    const faces = r.ok ? j.faces : [null, null];
+    drawFace(document.getElementById('fcanvas1'), i1, faces[0]);
+    drawFace(document.getElementById('fcanvas2'), i2, faces[1]);
     if (!r.ok) { setStatus('fstatus', `HTTP ${r.status}: ${j.error}`, true); return; }
-    setStatus('fstatus', j.same_person ? `same person (similarity ${j.similarity.toFixed(3)})` : `different people (similarity ${j.similarity.toFixed(3)})`);
+    verdict.className = 'verdict ' + (j.same ? 'same' : 'different');
+    verdict.innerHTML = (j.same ? 'Same person' : 'Different people') +
+      `<small>similarity ${j.similarity.toFixed(4)} ${j.same ? '>' : '≤'} threshold ${j.threshold} (${j.threshold_source})</small>`;
+    setStatus('fstatus', `${j.detector} + ${j.recognizer}, ${j.timings_ms.total.toFixed(0)} ms` + (j.notes ? ' · ' + j.notes.join('; ') : ''));
   } catch (e) { setStatus('fstatus', e.message, true); }
+}
+// The image (turned as the pipeline used it: `rotation` quarter turns counter-clockwise) with the face box and
+// the five landmarks.
+function drawFace(c, img, face) {
+  const k = face ? ((face.rotation % 4) + 4) % 4 : 0;
+  const w = img.naturalWidth, h = img.naturalHeight, tw = k % 2 ? h : w, th = k % 2 ? w : h;
+  const s = Math.min(1, 320 / tw, 320 / th);
+  c.width = Math.round(tw * s); c.height = Math.round(th * s);
+  const g = c.getContext('2d'); g.save();
+  if (k === 1) { g.translate(0, c.height); g.rotate(-Math.PI / 2); }
+  if (k === 2) { g.translate(c.width, c.height); g.rotate(Math.PI); }
+  if (k === 3) { g.translate(c.width, 0); g.rotate(Math.PI / 2); }
+  g.drawImage(img, 0, 0, w * s, h * s); g.restore();
+  if (!face || !face.box) return;
+  const b = face.box.map(v => v * s);
+  g.strokeStyle = '#48f90a'; g.lineWidth = 3; g.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+  g.fillStyle = '#ff3838';
+  for (const [x, y] of face.landmarks || []) { g.beginPath(); g.arc(x * s, y * s, 3, 0, 2 * Math.PI); g.fill(); }
 }
 loadModels();
 </script>

@@ -7,7 +7,7 @@ import Foundation
 /// Resolution order: `Threads.set(_:)` (the CLI's `--threads`), else the `VZ_THREADS` environment
 /// variable, else all online cores.
 public enum Threads {
-    nonisolated(unsafe) private static var current: Int = {
+    @usableFromInline nonisolated(unsafe) static var current: Int = {
         let n = defaultCount
         openblas_set_num_threads(Int32(n))
         return n
@@ -41,6 +41,16 @@ public enum Threads {
             let end = total * (c + 1) / chunks
             if start < end { body(start, end) }
         }
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread (restored to `count` afterwards), for loops that call
+    /// many GEMMs from our own parallel workers: OpenBLAS serialises concurrent multi-threaded calls.
+    @inlinable
+    public static func withSingleThreadedBLAS(_ body: () -> Void) {
+        if current <= 1 { body(); return }
+        openblas_set_num_threads(1)
+        body()
+        openblas_set_num_threads(Int32(current))
     }
 
     /// The BLAS library's description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64`.

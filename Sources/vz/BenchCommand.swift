@@ -32,6 +32,8 @@ struct BenchOps: ParsableCommand {
     var json = false
     @Option(help: "Tuning: upper bound on floats per im2col band (default \(Conv2dKernel.im2colTileFloats)).")
     var im2colTileFloats: Int?
+    @Flag(help: "Take the Winograd path out of `.auto` (3×3 stride-1 layers then run im2col + GEMM).")
+    var noWinograd = false
     @Flag(help: "Re-exec this process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (native OpenBLAS kernels).")
     var nativeBlas = false
 
@@ -46,7 +48,12 @@ struct BenchOps: ParsableCommand {
         Shape(name: "3x3 3->16 @416 (yolov3-tiny conv0)", input: [1, 3, 416, 416], outC: 16, kernel: 3, stride: 1, pad: 1, groups: 1),
         Shape(name: "3x3 16->32 @208", input: [1, 16, 208, 208], outC: 32, kernel: 3, stride: 1, pad: 1, groups: 1),
         Shape(name: "3x3 s2 32->64 @104", input: [1, 32, 104, 104], outC: 64, kernel: 3, stride: 2, pad: 1, groups: 1),
+        Shape(name: "3x3 32->64 @104", input: [1, 32, 104, 104], outC: 64, kernel: 3, stride: 1, pad: 1, groups: 1),
+        Shape(name: "3x3 64->128 @52", input: [1, 64, 52, 52], outC: 128, kernel: 3, stride: 1, pad: 1, groups: 1),
         Shape(name: "3x3 128->256 @26", input: [1, 128, 26, 26], outC: 256, kernel: 3, stride: 1, pad: 1, groups: 1),
+        Shape(name: "3x3 256->512 @13", input: [1, 256, 13, 13], outC: 512, kernel: 3, stride: 1, pad: 1, groups: 1),
+        Shape(name: "3x3 512->1024 @13 (yolov3-tiny #12)", input: [1, 512, 13, 13], outC: 1024, kernel: 3, stride: 1, pad: 1, groups: 1),
+        Shape(name: "3x3 384->256 @26 (yolov3-tiny #21)", input: [1, 384, 26, 26], outC: 256, kernel: 3, stride: 1, pad: 1, groups: 1),
         Shape(name: "1x1 256->255 @13", input: [1, 256, 13, 13], outC: 255, kernel: 1, stride: 1, pad: 0, groups: 1),
         Shape(name: "dw 3x3 64 @104", input: [1, 64, 104, 104], outC: 64, kernel: 3, stride: 1, pad: 1, groups: 64),
     ]
@@ -56,12 +63,15 @@ struct BenchOps: ParsableCommand {
         let m: Int, n: Int, k: Int, gemms: Int
         let convMs: Double, convGflops: Double, sgemmMs: Double, sgemmGflops: Double, ratio: Double
         let convMinMs: Double, sgemmMinMs: Double
+        /// im2col + GEMM median for the same layer when `.auto` chose another path (else equal to `convMs`).
+        let im2colMs: Double
     }
 
     func run() throws {
         if nativeBlas { try reexecWithoutCoretype() }
         if let threads { Threads.set(threads) }
         if let im2colTileFloats { Conv2dKernel.im2colTileFloats = max(1, im2colTileFloats) }
+        if noWinograd { Conv2dKernel.winogradEnabled = false }
         let env = ProcessInfo.processInfo.environment
         var rows: [Row] = []
         var rng = SystemRandomNumberGenerator()
@@ -85,10 +95,16 @@ struct BenchOps: ParsableCommand {
             })
             let gf = g.flops / 1e9
             let convMs = convT.median, sgemmMs = sgemmT.median
-            rows.append(Row(shape: s.name, path: "\(Conv2dKernel.resolve(.auto, for: g))", m: m, n: n, k: k, gemms: gemms,
+            let path = Conv2dKernel.resolve(.auto, for: g)
+            var im2colMs = convMs
+            if path != .im2col && !g.isDepthwise && !g.isPointwise {
+                var direct = conv; direct.algorithm = .im2col
+                im2colMs = timePair({ direct.forward(x, into: y, workspace: ws) }, {}).0.median
+            }
+            rows.append(Row(shape: s.name, path: "\(path)", m: m, n: n, k: k, gemms: gemms,
                             convMs: convMs, convGflops: gf / (convMs / 1e3), sgemmMs: sgemmMs,
                             sgemmGflops: gf / (sgemmMs / 1e3), ratio: sgemmMs / convMs,
-                            convMinMs: convT.min, sgemmMinMs: sgemmT.min))
+                            convMinMs: convT.min, sgemmMinMs: sgemmT.min, im2colMs: im2colMs))
         }
         let coretype = env["OPENBLAS_CORETYPE"] ?? "(unset)"
         if json {
@@ -101,10 +117,12 @@ struct BenchOps: ParsableCommand {
         }
         print("im2col band ≤ \(Conv2dKernel.im2colTileFloats) floats; threads \(Threads.count), OpenBLAS core \(Threads.blasCoreName), OPENBLAS_CORETYPE=\(coretype), median of \(runs) runs after \(warmup) warm-up")
         print("")
-        print("| conv (N=1, fused bias+leaky) | path | GEMM M×N×K (×count) | conv ms | conv GFLOPS | sgemm ms | sgemm GFLOPS | conv/sgemm | min: conv / sgemm ms (ratio) |")
-        print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+        print("GFLOPS count the direct convolution's multiply-adds (Winograd does fewer, so it can exceed the sgemm rate); im2col ms = the same layer forced through im2col + GEMM.")
+        print("")
+        print("| conv (N=1, fused bias+leaky) | path | GEMM M×N×K (×count) | conv ms | conv GFLOPS | sgemm ms | sgemm GFLOPS | conv/sgemm | min: conv / sgemm ms (ratio) | im2col ms |")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows {
-            print("| \(r.shape) | \(r.path) | \(r.m)×\(r.n)×\(r.k)\(r.gemms > 1 ? " ×\(r.gemms)" : "") | \(f(r.convMs, 3)) | \(f(r.convGflops, 1)) | \(f(r.sgemmMs, 3)) | \(f(r.sgemmGflops, 1)) | \(f(r.ratio * 100, 0)) % | \(f(r.convMinMs, 3)) / \(f(r.sgemmMinMs, 3)) (\(f(r.sgemmMinMs / r.convMinMs * 100, 0)) %) |")
+            print("| \(r.shape) | \(r.path) | \(r.m)×\(r.n)×\(r.k)\(r.gemms > 1 ? " ×\(r.gemms)" : "") | \(f(r.convMs, 3)) | \(f(r.convGflops, 1)) | \(f(r.sgemmMs, 3)) | \(f(r.sgemmGflops, 1)) | \(f(r.ratio * 100, 0)) % | \(f(r.convMinMs, 3)) / \(f(r.sgemmMinMs, 3)) (\(f(r.sgemmMinMs / r.convMinMs * 100, 0)) %) | \(f(r.im2colMs, 3)) |")
         }
     }
 

@@ -40,6 +40,9 @@ struct BenchModel: ParsableCommand {
     @Option(name: .customLong("im2col-tile"), help: "Experiment: im2col band size in floats (engine default 524288).")
     var im2colTile: Int?
 
+    @Flag(help: "Take the Winograd path out of the engine's automatic choice (A/B comparison; also VZ_WINOGRAD=0).")
+    var noWinograd = false
+
     func validate() throws {
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
@@ -48,6 +51,7 @@ struct BenchModel: ParsableCommand {
     func run() throws {
         if let threads { Threads.set(threads) }
         if let im2colTile { Conv2dKernel.im2colTileFloats = max(1, im2colTile) }
+        if noWinograd { Conv2dKernel.winogradEnabled = false }
         let entry = try ModelZoo.entry(named: model)
         guard case .detector(let make) = entry.factory else {
             throw ValidationError("\(model) is not a detector")
@@ -83,7 +87,7 @@ struct BenchModel: ParsableCommand {
                 "model": model, "size": s, "threads": Threads.count, "runs": runs,
                 "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
                 "stages_ms": stages.mapValues(r3), "blas_core": Threads.blasCoreName, "times_ms": times.map(r3),
-                "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)",
+                "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)", "winograd": Conv2dKernel.winogradEnabled,
             ]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -5,14 +5,17 @@ import ZooPipelines
 import ZooServe
 import ZooTensor
 
-/// `vz serve`: the detection pipelines over HTTP (DeepStack/CodeProject.AI-compatible and native JSON routes).
+/// `vz serve`: the detection and face-verification pipelines over HTTP (DeepStack/CodeProject.AI-compatible and
+/// native JSON routes).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the detection pipeline over HTTP (see docs/serving.md).",
+        abstract: "Serve the detection and face-verification pipelines over HTTP (see docs/serving.md).",
         discussion: """
         Routes: GET / (web page), /healthz, /readyz, /metrics, /openapi.json, /v1/models; \
-        POST /v1/detect (same JSON as `vz detect`), /v1/vision/detection (DeepStack). Models load once at \
-        start; /readyz turns 200 when they are loaded. SIGTERM/SIGINT: stop accepting connections, finish \
+        POST /v1/detect (same JSON as `vz detect`), /v1/vision/detection (DeepStack), /v1/faces/verify (same \
+        JSON as `vz verify`), /v1/vision/face/match (DeepStack). Models load once at start; /readyz turns 200 \
+        when they are loaded. Missing face weights (`vz weights pull mtcnn dlib-resnet`) do not stop detection: \
+        the face routes answer 503 naming the cause. SIGTERM/SIGINT: stop accepting connections, finish \
         in-flight requests, exit 0.
         """)
 
@@ -22,6 +25,10 @@ struct Serve: AsyncParsableCommand {
     var port = 8080
     @Option(help: "Comma-separated detection models to load; the first is the default.")
     var models = "yolov3-tiny"
+    @Option(help: "Face pipeline for /v1/faces/verify and /v1/vision/face/match: 'detector,recognizer' (detectors: \(FaceModelFactory.detectorNames.joined(separator: ", ")); recognizers with a calibrated threshold: \(FaceThresholds.measured.keys.sorted().joined(separator: ", "))).")
+    var faces = "mtcnn,dlib-resnet"
+    @Flag(help: "Do not load a face pipeline (the face routes answer 404).")
+    var noFaces = false
     @Option(help: "Threads per inference (default: VZ_THREADS or all cores).")
     var threads: Int?
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 beyond).")
@@ -44,9 +51,24 @@ struct Serve: AsyncParsableCommand {
         guard timeoutS > 0 else { throw ValidationError("--timeout-s must be > 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
         guard !modelList.isEmpty else { throw ValidationError("--models names no model") }
+        if !noFaces {
+            guard let f = facePair else { throw ValidationError("--faces wants 'detector,recognizer', e.g. mtcnn,dlib-resnet") }
+            guard FaceModelFactory.detectorNames.contains(f.detector) else {
+                throw ValidationError("--faces: unknown face detector '\(f.detector)' (available: \(FaceModelFactory.detectorNames.joined(separator: ", ")))")
+            }
+            guard FaceThresholds.calibrated(f.recognizer) != nil else {
+                throw ValidationError("--faces: '\(f.recognizer)' is not a recognizer with a calibrated threshold (\(FaceThresholds.measured.keys.sorted().joined(separator: ", ")))")
+            }
+        }
     }
 
     var modelList: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    /// `--faces` split at ',' or '+'.
+    var facePair: (detector: String, recognizer: String)? {
+        let f = faces.split(whereSeparator: { $0 == "," || $0 == "+" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        return f.count == 2 && !f[0].isEmpty && !f[1].isEmpty ? (f[0], f[1]) : nil
+    }
 
     func run() async throws {
         if let threads { Threads.set(threads) }
@@ -54,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         cfg.host = host; cfg.port = port; cfg.models = modelList
         cfg.maxBodyBytes = Int(maxBodyMB * 1024 * 1024); cfg.maxPixels = maxPixels
         cfg.concurrency = concurrency; cfg.queue = queue; cfg.timeoutSeconds = timeoutS
+        cfg.faces = noFaces ? nil : facePair
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {
             do { _ = try cfg.store.require(try ModelZoo.entry(named: m).card) } catch {
@@ -67,7 +90,7 @@ struct Serve: AsyncParsableCommand {
             Stderr.print("vz serve: cannot listen on \(host):\(port): \(error)")
             throw ExitCode(1)
         }
-        Stderr.print("vz serve: listening on http://\(host):\(running.port) (models: \(cfg.models.joined(separator: ", ")); concurrency \(concurrency), queue \(queue), threads \(Threads.count))")
+        Stderr.print("vz serve: listening on http://\(host):\(running.port) (models: \(cfg.models.joined(separator: ", ")); faces: \(cfg.faces.map { "\($0.detector)+\($0.recognizer)" } ?? "off"); concurrency \(concurrency), queue \(queue), threads \(Threads.count))")
         try await running.wait()
         Stderr.print("vz serve: stopped")
     }

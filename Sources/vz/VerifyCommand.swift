@@ -91,14 +91,12 @@ struct VerifyCommand: ParsableCommand {
             FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        if let pairs { try runPairs(verifier, pairs, enc); return }
+        if let pairs { try runPairs(verifier, pairs); return }
         if let calibrate { try runCalibration(verifier, calibrate); return }
         do {
             let a = try read(images[0]), b = try read(images[1])
             let r = try verifier.verify((a, images[0]), (b, images[1]))
-            print(String(decoding: try enc.encode(r), as: UTF8.self))
+            print(try r.jsonLine())
         } catch {
             FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
             throw ExitCode(2)
@@ -111,7 +109,7 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    private func runPairs(_ verifier: FaceVerifier, _ csv: String, _ enc: JSONEncoder) throws {
+    private func runPairs(_ verifier: FaceVerifier, _ csv: String) throws {
         let list: FacePairs
         do {
             let text = try String(contentsOfFile: csv, encoding: .utf8)
@@ -133,7 +131,7 @@ struct VerifyCommand: ParsableCommand {
                     return a
                 }
                 let r = verifier.decide(try analysis(p.a), try analysis(p.b))
-                print(String(decoding: try enc.encode(r), as: UTF8.self))
+                print(try r.jsonLine())
                 if let s = p.same { sims.append(r.similarity); labels.append(s) }
             } catch {
                 failures += 1

@@ -28,12 +28,15 @@ final class ServeEndpointTests: XCTestCase {
             XCTAssertTrue(page.headers["content-type"]?.hasPrefix("text/html") ?? false)
             XCTAssertTrue(page.text.contains("<canvas id=\"canvas\""))
             XCTAssertTrue(page.text.contains("/v1/detect"))
+            XCTAssertTrue(page.text.contains("/v1/faces/verify"))   // the Faces tab
+            XCTAssertTrue(page.text.contains("<canvas id=\"fcanvas1\""))
 
             // OpenAPI: valid JSON, version 3, documents every route the router serves.
             let spec = try await client.send("GET", "/openapi.json").json()
             XCTAssertTrue((spec["openapi"] as? String)?.hasPrefix("3.") ?? false)
             let paths = try XCTUnwrap(spec["paths"] as? [String: Any])
-            for p in ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/models", "/v1/detect", "/v1/vision/detection"] {
+            for p in ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/models", "/v1/detect", "/v1/vision/detection",
+                      "/v1/faces/verify", "/v1/vision/face/match"] {
                 XCTAssertNotNil(paths[p], "openapi.json lacks \(p)")
             }
 

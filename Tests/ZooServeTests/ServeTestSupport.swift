@@ -21,12 +21,14 @@ enum ServeTestSupport {
         return WeightsStore(searchRoots: roots, installRoot: FileManager.default.temporaryDirectory.appendingPathComponent("vz-unused"))
     }
 
-    /// A configuration on 127.0.0.1, port 0; skips when the yolov3-tiny weights are absent.
+    /// A configuration on 127.0.0.1, port 0, without the face pipeline (faster start; `faceConfiguration` adds
+    /// it); skips when the yolov3-tiny weights are absent.
     static func configuration(_ edit: (inout ServeConfiguration) -> Void = { _ in }) throws -> ServeConfiguration {
         var c = ServeConfiguration()
         c.host = "127.0.0.1"
         c.port = 0
         c.models = ["yolov3-tiny"]
+        c.faces = nil
         c.store = store
         c.shutdownGraceSeconds = 10
         guard c.store.locate(try ModelZoo.entry(named: "yolov3-tiny").card) != nil else {
@@ -34,6 +36,36 @@ enum ServeTestSupport {
         }
         edit(&c)
         return c
+    }
+
+    /// `configuration` plus the default face pipeline (mtcnn + dlib-resnet); skips when their weights are absent.
+    static func faceConfiguration(_ edit: (inout ServeConfiguration) -> Void = { _ in }) throws -> ServeConfiguration {
+        var c = try configuration()
+        c.faces = ("mtcnn", "dlib-resnet")
+        for name in ["mtcnn", "dlib-resnet"] where c.store.locate(try ModelZoo.entry(named: name).card) == nil {
+            throw XCTSkip("weights for \(name) not found (run `vz weights pull mtcnn dlib-resnet`): skipped")
+        }
+        edit(&c)
+        return c
+    }
+
+    /// Runs `body` and fails the test if it has not finished within `seconds` (the body's task is then cancelled;
+    /// each request is also bounded by the client's socket timeout), so a hang cannot stall the suite.
+    static func bounded(_ seconds: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line,
+                        _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let done = XCTestExpectation(description: what)
+        let failure = ErrorBox()
+        let task = Task {
+            do { try await body() } catch { failure.set(error) }
+            done.fulfill()
+        }
+        let outcome = await XCTWaiter().fulfillment(of: [done], timeout: seconds)
+        if outcome != .completed {
+            task.cancel()
+            XCTFail("\(what) did not finish within \(seconds) s", file: file, line: line)
+            return
+        }
+        if let e = failure.get() { throw e }
     }
 
     /// Starts a server and (if `waitReady`) waits until `/readyz` answers 200.
@@ -49,6 +81,15 @@ enum ServeTestSupport {
             XCTFail("server not ready after 30 s")
         }
         return (running, client)
+    }
+
+    /// Polls `/readyz` until 200 (at most 30 s).
+    static func waitReady(_ client: Client) async throws {
+        for _ in 0..<1500 {
+            if try await client.send("GET", "/readyz").status == 200 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        XCTFail("server not ready after 30 s")
     }
 
     static func dogJPEG() throws -> Data { try Data(contentsOf: try TestData.shared("images/detect/dog.jpg")) }
@@ -75,6 +116,8 @@ enum ServeTestSupport {
 /// loopback only. (URLSession on Linux was seen to hang on bursts of concurrent requests.)
 struct Client: Sendable {
     let port: Int
+    /// Socket send/receive timeout in seconds (a reply slower than this fails the request).
+    var timeoutSeconds = 60
     struct Reply {
         var status: Int
         var headers: [String: String]
@@ -87,18 +130,21 @@ struct Client: Sendable {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Reply {
-        let port = self.port
+        let port = self.port, timeout = timeoutSeconds
+        // A thread of its own per request: blocking in recv() on the shared dispatch pool would starve the Swift
+        // concurrency executor that the in-process server runs on (Linux shares those few threads).
         return try await withCheckedThrowingContinuation { c in
-            DispatchQueue.global().async { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType) }) }
+            Thread { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType, timeout: timeout) }) }.start()
         }
     }
 
-    static func exchange(port: Int, _ method: String, _ path: String, _ body: Data?, _ contentType: String?) throws -> Reply {
+    static func exchange(port: Int, _ method: String, _ path: String, _ body: Data?, _ contentType: String?, timeout: Int = 60) throws -> Reply {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         defer { close(fd) }
-        var tv = timeval(tv_sec: 60, tv_usec: 0)
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -120,6 +166,9 @@ struct Client: Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw Failure(description: "\(method) \(path): no complete reply within \(timeout) s (\(response.count) bytes so far)")
+            }
             if n <= 0 { break }
             response.append(contentsOf: buffer[0..<n])
         }
@@ -152,4 +201,12 @@ struct Client: Sendable {
         }
         return out
     }
+}
+
+/// An error handed out of a task.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    func set(_ e: Error) { lock.lock(); error = e; lock.unlock() }
+    func get() -> Error? { lock.lock(); defer { lock.unlock() }; return error }
 }

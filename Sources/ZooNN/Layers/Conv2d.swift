@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Input `N, inChannels, H, W`; output `N, outChannels, outH, outW`; weight `[outC, inC/groups, kH, kW]`,
 /// bias `[outC]` (PyTorch keys "weight", "bias"). Padding may be asymmetric (ONNX, darknet). The algorithm
-/// (im2col + GEMM, pointwise GEMM, direct depthwise) is chosen per shape; `algorithm` forces one for tests.
+/// (im2col + GEMM, pointwise GEMM, direct depthwise, Winograd F(4,3)) is chosen per shape; `algorithm` forces one for tests.
 public struct Conv2d: Layer {
     public let inChannels: Int, outChannels: Int
     public let kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int)
@@ -20,6 +20,8 @@ public struct Conv2d: Layer {
     public var prelu: Tensor?
     /// Which kernel to run (default `.auto`).
     public var algorithm: ConvAlgorithm = .auto
+    /// Transformed weights of the Winograd path, built on the first forward that uses it (shared by copies).
+    let weightCache = ConvWeightCache()
 
     public init(inChannels: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: Padding = .zero, dilation: (Int, Int) = (1, 1), groups: Int = 1,
@@ -59,8 +61,10 @@ public struct Conv2d: Layer {
         precondition(prelu.map { $0.count == outChannels } ?? true, "Conv2d: prelu must have \(outChannels) values")
         let epilogue = ConvEpilogue(bias: bias.map { UnsafePointer($0.pointer) }, activation: activation,
                                     preluSlope: prelu.map { UnsafePointer($0.pointer) })
+        let resolved = Conv2dKernel.resolve(algorithm, for: g)
+        let winograd = resolved == .winograd ? weightCache.winogradWeights(weight, g) : nil
         Conv2dKernel.run(g, input: x.pointer, weight: weight.pointer, output: y.pointer, epilogue: epilogue,
-                         workspace: workspace, algorithm: algorithm)
+                         workspace: workspace, algorithm: resolved, winogradWeights: winograd)
     }
 
     /// Folds an inference BatchNorm that follows this convolution into its weight and bias (at load time):

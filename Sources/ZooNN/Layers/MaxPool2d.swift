@@ -2,7 +2,7 @@
 ///
 /// Input `N, C, H, W`; output `N, C, outH, outW`. Padding may be asymmetric (darknet's `maxpool` with
 /// `size=2, stride=1` pads only bottom/right).
-public struct MaxPool2d: Layer {
+public struct MaxPool2d: Layer, Sendable {
     public let kernel: (Int, Int), stride: (Int, Int)
     public let padding: Padding
     public let ceilMode: Bool

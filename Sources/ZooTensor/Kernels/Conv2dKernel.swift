@@ -1,7 +1,10 @@
+import Foundation
+
 /// Which convolution algorithm to run. `.auto` picks the fastest applicable path; the others force one
 /// (tests use them to prove every fast path agrees with the general path and the naive reference).
 public enum ConvAlgorithm: Sendable, Equatable, CaseIterable {
-    /// Pointwise GEMM for 1×1/stride-1/unpadded, direct depthwise for depthwise, im2col + GEMM otherwise.
+    /// Pointwise GEMM for 1×1/stride-1/unpadded, direct depthwise for depthwise, Winograd F(4,3) for 3×3 stride-1
+    /// layers where it measures faster (`Conv2dKernel.prefersWinograd`), im2col + GEMM otherwise.
     case auto
     /// im2col + `cblas_sgemm` (handles every geometry).
     case im2col
@@ -9,6 +12,8 @@ public enum ConvAlgorithm: Sendable, Equatable, CaseIterable {
     case pointwise
     /// Direct depthwise kernel (precondition: `isDepthwise`).
     case depthwise
+    /// Winograd F(4×4, 3×3) + batched GEMMs (precondition: `WinogradConv.applies`).
+    case winograd
     /// The naive seven-loop reference (slow).
     case naive
 }
@@ -23,17 +28,32 @@ public enum Conv2dKernel {
     /// The algorithm `.auto` resolves to for `g`.
     public static func resolve(_ algorithm: ConvAlgorithm, for g: ConvGeometry) -> ConvAlgorithm {
         switch algorithm {
-        case .auto: return g.isDepthwise ? .depthwise : g.isPointwise ? .pointwise : .im2col
+        case .auto: return g.isDepthwise ? .depthwise : g.isPointwise ? .pointwise : prefersWinograd(g) ? .winograd : .im2col
+        case .winograd: precondition(WinogradConv.applies(g), "Winograd path needs a 3×3 stride-1 dilation-1 groups-1 convolution"); return .winograd
         case .pointwise: precondition(g.isPointwise, "pointwise path needs a 1×1 stride-1 unpadded convolution"); return .pointwise
         case .depthwise: precondition(g.isDepthwise, "depthwise path needs groups == inChannels == outChannels"); return .depthwise
         default: return algorithm
         }
     }
 
+    /// `.auto` takes Winograd off when false (A/B measurements: `vz bench --no-winograd`, or the environment
+    /// variable `VZ_WINOGRAD=0`).
+    nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["VZ_WINOGRAD"] != "0"
+    /// `.auto` uses Winograd for 3×3 stride-1 layers with at least this many input and output channels
+    /// (below it the tile transforms cost more than the saved multiplies; measured with `vz bench ops`).
+    nonisolated(unsafe) public static var winogradMinChannels = 32
+
+    /// True when `.auto` runs `g` through Winograd F(4,3).
+    public static func prefersWinograd(_ g: ConvGeometry) -> Bool {
+        winogradEnabled && WinogradConv.applies(g) && g.inChannels >= winogradMinChannels
+            && g.outChannels >= winogradMinChannels && g.outH >= 4 && g.outW >= 4
+    }
+
     /// Floats of workspace slot 0 that `run` needs for `g`.
     public static func workspaceFloats(_ g: ConvGeometry, algorithm: ConvAlgorithm = .auto) -> Int {
         let resolved = resolve(algorithm, for: g)
         if resolved == .depthwise { return DepthwiseConv.workspaceFloats(g) }
+        if resolved == .winograd { return WinogradConv.workspaceFloats(g).v }
         guard resolved == .im2col else { return 0 }
         let band = tileRows(g)
         let workers = band == g.outH ? taskWorkers(g, columns: g.outH * g.outW) : 1
@@ -53,11 +73,22 @@ public enum Conv2dKernel {
     }
 
     /// Runs the convolution. `input` is `g.batch, g.inChannels, g.inH, g.inW`; `output` is `g.outputShape`.
+    /// `winogradWeights`: the weight already transformed by `WinogradConv.transformWeights` (a layer caches it in
+    /// a `ConvWeightCache`); when nil and the Winograd path is taken, it is transformed into the workspace
+    /// (slot 3) on every call.
     public static func run(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, workspace: Workspace,
-                           algorithm: ConvAlgorithm = .auto) {
+                           algorithm: ConvAlgorithm = .auto, winogradWeights: UnsafePointer<Float>? = nil) {
         guard g.outH > 0, g.outW > 0, g.batch > 0 else { return }
         switch resolve(algorithm, for: g) {
+        case .winograd:
+            var u = winogradWeights
+            if u == nil {
+                let t = workspace.floats(WinogradConv.transformedWeightCount(g), slot: 3)
+                WinogradConv.transformWeights(weight, outChannels: g.outChannels, inChannels: g.inChannels, into: t)
+                u = UnsafePointer(t)
+            }
+            WinogradConv.run(g, input: input, transformedWeights: u!, output: output, epilogue: epilogue, workspace: workspace)
         case .depthwise: DepthwiseConv.run(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
         case .pointwise: pointwise(g, input: input, weight: weight, output: output, epilogue: epilogue)
         case .naive: Reference.conv2d(g, input: input, weight: weight, output: output, epilogue: epilogue)

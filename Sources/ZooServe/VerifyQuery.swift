@@ -1,0 +1,51 @@
+import Foundation
+
+/// `POST /v1/faces/verify` query parameters, named like the `vz verify` flags:
+/// `detector`, `recognizer` (must name the loaded pipeline), `threshold`, `face-index`, `no-rotate`, `aligned`.
+struct VerifyQuery: Equatable {
+    var detector: String?
+    var recognizer: String?
+    /// Cosine threshold; nil: the recognizer's calibrated one.
+    var threshold: Float?
+    /// Use the N-th largest face (0 = largest); nil: the largest.
+    var faceIndex: Int?
+    /// Do not try other orientations when no upright face is found.
+    var noRotate = false
+    /// Inputs are already aligned crops (ArcFace 112×112 layout): skip detection.
+    var aligned = false
+
+    static let known: Set<String> = ["detector", "recognizer", "threshold", "face-index", "no-rotate", "aligned"]
+
+    init() {}
+
+    /// `pairs`: the query's (name, value) pairs in order (a repeated name: the first wins).
+    init(_ pairs: [(String, String)]) throws {
+        var q: [String: String] = [:]
+        for (k, v) in pairs where q[k] == nil { q[k] = v }
+        for (k, _) in pairs where !Self.known.contains(k) {
+            throw ServeError.badRequest("unknown query parameter '\(k)' (known: \(Self.known.sorted().joined(separator: ", ")))")
+        }
+        func flag(_ name: String) throws -> Bool {
+            guard let s = q[name] else { return false }
+            switch s.lowercased() {
+            case "", "1", "true", "yes": return true
+            case "0", "false", "no": return false
+            default: throw ServeError.badRequest("\(name): '\(s)' is not a boolean (true/false)")
+            }
+        }
+        detector = q["detector"]
+        recognizer = q["recognizer"]
+        if let s = q["threshold"] {
+            guard let v = Float(s), v.isFinite, (-1...1).contains(v) else {
+                throw ServeError.badRequest("threshold: '\(s)' is not a cosine in [-1, 1]")
+            }
+            threshold = v
+        }
+        if let s = q["face-index"] {
+            guard let v = Int(s), v >= 0 else { throw ServeError.badRequest("face-index: '\(s)' is not an integer >= 0") }
+            faceIndex = v
+        }
+        noRotate = try flag("no-rotate")
+        aligned = try flag("aligned")
+    }
+}
