@@ -15,7 +15,7 @@ final class FaceVerifierPool: @unchecked Sendable {
     private let lock = NSLock()
     private var free: [FaceVerifier]
 
-    /// `"mtcnn+dlib-resnet"`: the pipeline's name in `/v1/models` and the metrics.
+    /// `"mtcnn+sface"`: the pipeline's name in `/v1/models` and the metrics.
     var name: String { "\(detectorName)+\(recognizerName)" }
 
     /// Loads the pair `count` times. Weights: a zoo model (`mtcnn`, `dlib-resnet`) must be in `store`, like the

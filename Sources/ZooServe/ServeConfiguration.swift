@@ -24,7 +24,7 @@ public struct ServeConfiguration: Sendable {
     /// Face verification pipeline for `/v1/faces/verify` and `/v1/vision/face/match` (`vz verify`'s defaults);
     /// nil disables the face routes. If it fails to load (e.g. weights missing), detection still serves and the
     /// face routes answer 503 naming the cause.
-    public var faces: (detector: String, recognizer: String)? = ("mtcnn", "dlib-resnet")
+    public var faces: (detector: String, recognizer: String)? = (FaceModelFactory.defaultDetector, FaceModelFactory.defaultRecognizer)
     /// Weights location.
     public var store: WeightsStore = .standard()
 

@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Comma-separated detection models to load; the first is the default.")
     var models = "yolov3-tiny"
     @Option(help: "Face pipeline for /v1/faces/verify and /v1/vision/face/match: 'detector,recognizer' (detectors: \(FaceModelFactory.detectorNames.joined(separator: ", ")); recognizers with a calibrated threshold: \(FaceThresholds.measured.keys.sorted().joined(separator: ", "))).")
-    var faces = "mtcnn,dlib-resnet"
+    var faces = "\(FaceModelFactory.defaultDetector),\(FaceModelFactory.defaultRecognizer)"
     @Flag(help: "Do not load a face pipeline (the face routes answer 404).")
     var noFaces = false
     @Option(help: "Threads per inference (default: VZ_THREADS or all cores).")
@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
         guard !modelList.isEmpty else { throw ValidationError("--models names no model") }
         if !noFaces {
-            guard let f = facePair else { throw ValidationError("--faces wants 'detector,recognizer', e.g. mtcnn,dlib-resnet") }
+            guard let f = facePair else { throw ValidationError("--faces wants 'detector,recognizer', e.g. mtcnn,sface") }
             guard FaceModelFactory.detectorNames.contains(f.detector) else {
                 throw ValidationError("--faces: unknown face detector '\(f.detector)' (available: \(FaceModelFactory.detectorNames.joined(separator: ", ")))")
             }

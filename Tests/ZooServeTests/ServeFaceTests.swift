@@ -7,8 +7,9 @@ import ZooPipelines
 import ZooTestSupport
 
 /// The face routes (`/v1/faces/verify`, `/v1/vision/face/match`) on a real server with the `vz verify` pipeline
-/// (mtcnn + dlib-resnet, real weights; skipped without them or ../shared/data).
+/// (the defaults, mtcnn + sface, real weights; skipped without them or ../shared/data).
 final class ServeFaceTests: XCTestCase {
+    static let recognizer = FaceModelFactory.defaultRecognizer
     static func face(_ name: String) throws -> Data { try Data(contentsOf: try TestData.shared("images/faces/\(name)")) }
 
     /// The JSON object of a reply or a `jsonLine`, without the run-dependent timings.
@@ -23,9 +24,9 @@ final class ServeFaceTests: XCTestCase {
         let a = try Self.face("Rob_Lowe_0001.jpg"), b = try Self.face("Rob_Lowe_0002.jpg"), c = try Self.face("Nathalie_Baye_0002.jpg")
         // The reference: the pipeline `vz verify` runs, called directly with the same names, serialised by the
         // same `jsonLine()` the CLI prints.
-        let threshold = try XCTUnwrap(FaceThresholds.calibrated("dlib-resnet"))
+        let threshold = try XCTUnwrap(FaceThresholds.calibrated(Self.recognizer))
         let verifier = FaceVerifier(detector: try FaceModelFactory.detector("mtcnn", weights: cfg.store.require(ModelZoo.entry(named: "mtcnn").card)),
-                                    embedder: try FaceModelFactory.embedder("dlib-resnet", weights: cfg.store.require(ModelZoo.entry(named: "dlib-resnet").card)),
+                                    embedder: try FaceModelFactory.embedder(Self.recognizer, weights: cfg.store.require(ModelZoo.entry(named: Self.recognizer).card)),
                                     threshold: threshold)
         let same = try verifier.verify((a, "a.jpg"), (b, "b.jpg"))
         let diff = try verifier.verify((a, "a.jpg"), (c, "c.jpg"))
@@ -40,11 +41,12 @@ final class ServeFaceTests: XCTestCase {
                 // /v1/models lists the face pipeline with its calibrated threshold.
                 let models = try await client.send("GET", "/v1/models").json()
                 let entry = try XCTUnwrap((models["models"] as? [[String: Any]])?.first { $0["task"] as? String == "face-verification" })
-                XCTAssertEqual(entry["name"] as? String, "mtcnn+dlib-resnet")
+                XCTAssertEqual(entry["name"] as? String, "mtcnn+sface")
                 XCTAssertEqual(entry["loaded"] as? Bool, true, "\(entry)")
                 XCTAssertEqual(try XCTUnwrap(entry["threshold"] as? Double), Double(threshold.value), accuracy: 1e-6)
                 XCTAssertEqual(entry["threshold_source"] as? String, threshold.source)
-                XCTAssertEqual(entry["input_size"] as? [Int], [150, 150])
+                let input = try ModelZoo.entry(named: Self.recognizer).card.input
+                XCTAssertEqual(entry["input_size"] as? [Int], [input.width, input.height])
 
                 // Same person: exactly the CLI object (timings aside), keys in the CLI's (sorted) order.
                 let (body, type) = ServeTestSupport.multipart([("image1", "a.jpg", a), ("image2", "b.jpg", b)])
@@ -85,10 +87,10 @@ final class ServeFaceTests: XCTestCase {
 
                 // Metrics per stage for the face pipeline, through the same gate.
                 let metrics = try await client.send("GET", "/metrics").text
-                XCTAssertTrue(metrics.contains("vz_stage_duration_seconds_count{model=\"mtcnn+dlib-resnet\",stage=\"embed\"} 5"), metrics)
-                XCTAssertTrue(metrics.contains("vz_stage_duration_seconds_count{model=\"mtcnn+dlib-resnet\",stage=\"queue\"} 5"), metrics)
+                XCTAssertTrue(metrics.contains("vz_stage_duration_seconds_count{model=\"mtcnn+sface\",stage=\"embed\"} 5"), metrics)
+                XCTAssertTrue(metrics.contains("vz_stage_duration_seconds_count{model=\"mtcnn+sface\",stage=\"queue\"} 5"), metrics)
                 XCTAssertTrue(metrics.contains("vz_http_requests_total{route=\"/v1/vision/face/match\",method=\"POST\",status=\"200\"} 2"), metrics)
-                XCTAssertTrue(metrics.contains("vz_model_load_seconds{model=\"mtcnn+dlib-resnet\"} "), metrics)
+                XCTAssertTrue(metrics.contains("vz_model_load_seconds{model=\"mtcnn+sface\"} "), metrics)
             } catch { try await server.shutdown(); throw error }
             try await server.shutdown()
         }
@@ -128,7 +130,7 @@ final class ServeFaceTests: XCTestCase {
                 try expect(await post("/v1/faces/verify?threshold=2", [("image1", "a.jpg", a), ("image2", "a.jpg", a)]), 400, ["threshold"])
                 try expect(await post("/v1/faces/verify?face-index=-1", [("image1", "a.jpg", a), ("image2", "a.jpg", a)]), 400, ["face-index"])
                 try expect(await post("/v1/faces/verify?model=x", [("image1", "a.jpg", a), ("image2", "a.jpg", a)]), 400, ["unknown query parameter 'model'"])
-                try expect(await post("/v1/faces/verify?detector=yunet", [("image1", "a.jpg", a), ("image2", "a.jpg", a)]), 404, ["'yunet' is not loaded", "mtcnn+dlib-resnet"])
+                try expect(await post("/v1/faces/verify?detector=yunet", [("image1", "a.jpg", a), ("image2", "a.jpg", a)]), 404, ["'yunet' is not loaded", "mtcnn+sface"])
                 try expect(await post("/v1/faces/verify?face-index=50", [("image1", "a.jpg", a), ("image2", "a.jpg", a)]), 422, ["image1", "face-index 50", "face(s) found"])
 
                 // Still serving both pipelines afterwards.
@@ -153,7 +155,7 @@ final class ServeFaceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createSymbolicLink(at: root.appendingPathComponent(yolo.lastPathComponent), withDestinationURL: yolo)
         cfg.store = WeightsStore(searchRoots: [root], installRoot: root)
-        cfg.faces = ("mtcnn", "dlib-resnet")
+        cfg.faces = ("mtcnn", Self.recognizer)
         let a = try Self.face("Rob_Lowe_0001.jpg")
         let (body, type) = ServeTestSupport.multipart([("image1", "a.jpg", a), ("image2", "a.jpg", a)])
         let frozenCfg = cfg
@@ -169,7 +171,7 @@ final class ServeFaceTests: XCTestCase {
                     XCTAssertEqual(r.status, 503, r.text)
                     XCTAssertEqual(r.headers["retry-after"], "2")
                     let msg = try r.json()["error"] as? String ?? ""
-                    XCTAssertTrue(msg.contains("mtcnn+dlib-resnet is not loaded") && msg.contains("vz weights pull mtcnn"), msg)
+                    XCTAssertTrue(msg.contains("mtcnn+sface is not loaded") && msg.contains("vz weights pull mtcnn"), msg)
                 }
                 let models = try await client.send("GET", "/v1/models").json()
                 let entry = try XCTUnwrap((models["models"] as? [[String: Any]])?.first { $0["task"] as? String == "face-verification" })

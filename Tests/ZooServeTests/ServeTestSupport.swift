@@ -38,12 +38,12 @@ enum ServeTestSupport {
         return c
     }
 
-    /// `configuration` plus the default face pipeline (mtcnn + dlib-resnet); skips when their weights are absent.
+    /// `configuration` plus the default face pipeline (mtcnn + sface); skips when their weights are absent.
     static func faceConfiguration(_ edit: (inout ServeConfiguration) -> Void = { _ in }) throws -> ServeConfiguration {
         var c = try configuration()
-        c.faces = ("mtcnn", "dlib-resnet")
-        for name in ["mtcnn", "dlib-resnet"] where c.store.locate(try ModelZoo.entry(named: name).card) == nil {
-            throw XCTSkip("weights for \(name) not found (run `vz weights pull mtcnn dlib-resnet`): skipped")
+        c.faces = (FaceModelFactory.defaultDetector, FaceModelFactory.defaultRecognizer)
+        for name in [FaceModelFactory.defaultDetector, FaceModelFactory.defaultRecognizer] where c.store.locate(try ModelZoo.entry(named: name).card) == nil {
+            throw XCTSkip("weights for \(name) not found (run `vz weights pull \(name)`): skipped")
         }
         edit(&c)
         return c

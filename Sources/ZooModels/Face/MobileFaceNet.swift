@@ -14,12 +14,6 @@ public final class MobileFaceNet: FaceEmbedder {
     /// The ArcFace 112×112 five-point template (InsightFace `arcface_dst`).
     public let template: [Float] = [38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041]
 
-    /// Cosine threshold calibrated on the 600 aligned LFW dev pairs (`lfw-112/pairs_dev.csv`): the lowest
-    /// threshold with at most 1 % false accepts (3 of 300 impostor pairs); 98.67 % of genuine pairs pass
-    /// (10-fold accuracy on those pairs: 99.00 % ± 1.11). `FaceMobileFaceNetTests` recomputes it from our cosines.
-    public static let calibratedThreshold = (threshold: Float(0.2524), far: 0.01, tar: 0.9867,
-                                             source: "calibrated on LFW dev pairs (600, aligned 112x112) at FAR 1e-2")
-
     /// `Linear → Depthwise → Linear` unit (`DResidual` or one block of `Residual`): `conv_sep` 1×1 (BN, PReLU),
     /// `conv_dw` 3×3 depthwise (BN, PReLU), `conv_proj` 1×1 (BN, no activation).
     struct DepthWise {
