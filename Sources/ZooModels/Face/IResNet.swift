@@ -124,25 +124,13 @@ public final class IResNet: FaceEmbedder {
 
     /// Normalised RGB planes of chips: `(v − 127.5) / 127.5`, `[chips.count, 3, 112, 112]`.
     public func preprocess(_ chips: [Image]) throws -> Tensor {
-        let plane = 112 * 112
-        let x = Tensor(zeros: [chips.count, 3, 112, 112])
-        let p = x.pointer
-        for (n, chip) in chips.enumerated() {
-            guard chip.width == 112, chip.height == 112 else {
-                throw FaceInputError.badInput("\(name) needs 112×112 chips, got \(chip.width)×\(chip.height)")
-            }
-            // One preprocessing contract: ZooImage writes the planes (value = (v − 127.5) / 127.5).
-            chip.writePlanar(into: p + n * 3 * plane, order: .rgb, mean: (127.5, 127.5, 127.5), std: (127.5, 127.5, 127.5))
-        }
-        return x
+        try ArcFaceChips.planes(chips, model: name, order: .rgb, mean: 127.5, std: 127.5)
     }
 
-    /// L2-normalised embeddings of several 112×112 RGB chips in one batched pass.
+    /// L2-normalised embeddings of several 112×112 RGB chips in one batched forward pass.
     public func embed(batch chips: [Image]) throws -> [[Float]] {
         guard !chips.isEmpty else { return [] }
-        let y = self(try preprocess(chips))
-        let e = embeddingSize
-        return (0..<chips.count).map { FaceEmbeddingMath.l2Normalised(Array(UnsafeBufferPointer(start: y.pointer + $0 * e, count: e))) }
+        return ArcFaceChips.embeddings(self(try preprocess(chips)), count: chips.count, size: embeddingSize)
     }
 
     public func embed(_ chip: Image) throws -> [Float] { try embed(batch: [chip])[0] }

@@ -135,24 +135,13 @@ public final class MobileFaceNet: FaceEmbedder {
 
     /// Normalised BGR planes of RGB chips: `(v − 127.5) · 0.0078125`, `[chips.count, 3, 112, 112]`.
     public func preprocess(_ chips: [Image]) throws -> Tensor {
-        let plane = 112 * 112
-        let x = Tensor(zeros: [chips.count, 3, 112, 112])
-        let p = x.pointer
-        for (n, chip) in chips.enumerated() {
-            guard chip.width == 112, chip.height == 112 else {
-                throw FaceInputError.badInput("\(name) needs 112×112 chips, got \(chip.width)×\(chip.height)")
-            }
-            // One preprocessing contract: ZooImage writes the planes (value = (v − 127.5) / 128).
-            chip.writePlanar(into: p + n * 3 * plane, order: .bgr, mean: (127.5, 127.5, 127.5), std: (128, 128, 128))
-        }
-        return x
+        try ArcFaceChips.planes(chips, model: name, order: .bgr, mean: 127.5, std: 128)
     }
 
     /// L2-normalised embeddings of several 112×112 RGB chips in one batched forward pass.
     public func embed(batch chips: [Image]) throws -> [[Float]] {
         guard !chips.isEmpty else { return [] }
-        let y = self(try preprocess(chips))
-        return (0..<chips.count).map { FaceEmbeddingMath.l2Normalised(Array(UnsafeBufferPointer(start: y.pointer + $0 * 128, count: 128))) }
+        return ArcFaceChips.embeddings(self(try preprocess(chips)), count: chips.count, size: 128)
     }
 
     public func embed(_ chip: Image) throws -> [Float] { try embed(batch: [chip])[0] }
