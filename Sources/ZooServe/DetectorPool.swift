@@ -3,14 +3,12 @@ import ZooPipelines
 
 /// `count` independently loaded `Detector`s of one model, lent out one caller at a time.
 ///
-/// The admission gate bounds callers to `count`, so `withDetector` never waits for an instance; the lock only
-/// guards the free list.
+/// The admission gate bounds callers to `count`, so `withDetector` never waits for an instance (`InstancePool`).
 final class DetectorPool: @unchecked Sendable {
     let name: String
     let classNames: [String]
     let inputSize: Int
-    private let lock = NSLock()
-    private var free: [Detector]
+    private let instances: InstancePool<Detector>
 
     /// Loads the model `count` times (each instance plans its own buffers).
     init(name: String, count: Int, store: WeightsStore, maxPixels: Int) throws {
@@ -23,18 +21,9 @@ final class DetectorPool: @unchecked Sendable {
         self.name = name
         classNames = detectors[0].model.classNames
         inputSize = detectors[0].preprocess.shape.last ?? 0
-        free = detectors
+        instances = InstancePool(detectors, label: "detector instance for \(name)")
     }
 
     /// Runs `body` with an exclusive detector.
-    func withDetector<T>(_ body: (Detector) throws -> T) throws -> T {
-        lock.lock()
-        guard let d = free.popLast() else {
-            lock.unlock()
-            throw ServeError.internalError("no free detector instance for \(name) (admission gate out of step)")
-        }
-        lock.unlock()
-        defer { lock.lock(); free.append(d); lock.unlock() }
-        return try body(d)
-    }
+    func withDetector<T>(_ body: (Detector) throws -> T) throws -> T { try instances.with(body) }
 }

@@ -12,8 +12,7 @@ final class FaceVerifierPool: @unchecked Sendable {
     let threshold: FaceThreshold
     /// The recognizer's aligned chip, width × height.
     let chipSize: (width: Int, height: Int)
-    private let lock = NSLock()
-    private var free: [FaceVerifier]
+    private let instances: InstancePool<FaceVerifier>
 
     /// `"mtcnn+sface"`: the pipeline's name in `/v1/models` and the metrics.
     var name: String { "\(detectorName)+\(recognizerName)" }
@@ -39,18 +38,9 @@ final class FaceVerifierPool: @unchecked Sendable {
         recognizerName = recognizer
         self.threshold = threshold
         chipSize = list[0].embedder.inputSize
-        free = list
+        instances = InstancePool(list, label: "face verifier")
     }
 
     /// Runs `body` with an exclusive verifier (its models are used by no one else meanwhile).
-    func withVerifier<T>(_ body: (FaceVerifier) throws -> T) throws -> T {
-        lock.lock()
-        guard let v = free.popLast() else {
-            lock.unlock()
-            throw ServeError.internalError("no free face verifier (admission gate out of step)")
-        }
-        lock.unlock()
-        defer { lock.lock(); free.append(v); lock.unlock() }
-        return try body(v)
-    }
+    func withVerifier<T>(_ body: (FaceVerifier) throws -> T) throws -> T { try instances.with(body) }
 }
