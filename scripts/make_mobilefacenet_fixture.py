@@ -44,13 +44,15 @@ def load_params(path):
     return params
 
 
-def run(nodes, params, x):
+def run(nodes, params, x, eps_default=1e-3, dtype=torch.float32):
+    """Executes the symbol graph node by node on `x` ([N, 3, 112, 112] BGR 0..255); returns fc1 as float64.
+    `eps_default` is the BatchNorm eps where the symbol sets none (MXNet's default 1e-3); `dtype` the compute type."""
     vals = {}
     for n in nodes:
         op, a, name = n["op"], n.get("attrs", {}), n["name"]
         ins = [vals.get(nodes[j[0]]["name"]) for j in n["inputs"]]
         if op == "null":
-            vals[name] = x if name == "data" else params.get(name)
+            vals[name] = x.to(dtype) if name == "data" else (params[name].to(dtype) if name in params else None)
             continue
         if op == "_minus_scalar": y = ins[0] - float(a["scalar"])
         elif op == "_mul_scalar": y = ins[0] * float(a["scalar"])
@@ -59,14 +61,14 @@ def run(nodes, params, x):
                          int(a.get("num_group", "1")))
         elif op == "BatchNorm":
             gamma = ins[1] if a.get("fix_gamma") == "False" else torch.ones_like(ins[1])
-            y = F.batch_norm(ins[0], ins[3], ins[4], gamma, ins[2], False, 0.0, float(a.get("eps", "0.001")))
+            y = F.batch_norm(ins[0], ins[3], ins[4], gamma, ins[2], False, 0.0, float(a.get("eps", eps_default)))
         elif op == "LeakyReLU":
             assert a["act_type"] == "prelu"; y = F.prelu(ins[0], ins[1])
         elif op == "elemwise_add": y = ins[0] + ins[1]
         elif op == "FullyConnected": y = F.linear(ins[0].flatten(1), ins[1], ins[2])
         else: raise ValueError(op)
         vals[name] = y
-    return y
+    return y.double()
 
 
 def main():

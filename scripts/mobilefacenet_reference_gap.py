@@ -15,31 +15,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from make_mobilefacenet_fixture import DATA, load_params
-
-
-def execute(nodes, params, x, eps_default=1e-3, dtype=torch.float32):
-    vals = {}
-    for n in nodes:
-        op, a, name = n["op"], n.get("attrs", {}), n["name"]
-        ins = [vals.get(nodes[j[0]]["name"]) for j in n["inputs"]]
-        if op == "null":
-            vals[name] = x.to(dtype) if name == "data" else (params[name].to(dtype) if name in params else None)
-            continue
-        if op == "_minus_scalar": y = ins[0] - float(a["scalar"])
-        elif op == "_mul_scalar": y = ins[0] * float(a["scalar"])
-        elif op == "Convolution":
-            y = F.conv2d(ins[0], ins[1], None, eval(a.get("stride", "(1, 1)")), eval(a.get("pad", "(0, 0)")), 1,
-                         int(a.get("num_group", "1")))
-        elif op == "BatchNorm":
-            gamma = ins[1] if a.get("fix_gamma") == "False" else torch.ones_like(ins[1])
-            y = F.batch_norm(ins[0], ins[3], ins[4], gamma, ins[2], False, 0.0, float(a.get("eps", eps_default)))
-        elif op == "LeakyReLU": y = F.prelu(ins[0], ins[1])
-        elif op == "elemwise_add": y = ins[0] + ins[1]
-        elif op == "FullyConnected": y = F.linear(ins[0].flatten(1), ins[1], ins[2])
-        else: raise ValueError(op)
-        vals[name] = y
-    return y.double()
+from make_mobilefacenet_fixture import DATA, load_params, run as execute
 
 
 def main():
