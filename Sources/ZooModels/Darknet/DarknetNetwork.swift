@@ -35,111 +35,37 @@ public final class DarknetNetwork {
     private let lock = NSLock()
 
     /// Builds the network of `config` and fills it from `weights`, which must hold exactly the floats it needs.
+    ///
+    /// Nothing is allocated before the cfg is known to be sane: `DarknetBlueprint` checks every numeric option
+    /// against `DarknetLimits`, sizes every layer and the forward-pass memory at the cfg's input size, and the
+    /// weights must hold exactly the floats the cfg asks for (else the error names the first section and field
+    /// that runs short, or the count left over). Weight values must be finite.
     public init(config: DarknetConfig, weights: inout DarknetWeights) throws {
-        let net = config.net
-        channels = try net.int("channels", default: 3)
-        inputSize = (try net.int("width"), try net.int("height"))
-        guard channels > 0, inputSize.width > 0, inputSize.height > 0 else {
-            throw net.error(nil, "width, height and channels must be positive")
-        }
+        let blueprint = try DarknetBlueprint(config)
+        try Self.checkFloatCount(blueprint, weights)
+        channels = blueprint.channels
+        inputSize = blueprint.inputSize
         var built: [Section] = []
-        var shapes: [[Int]] = []      // C, H, W per layer
-        var strides: [Int] = []
-        var yolos: [Int] = []
-        var shape = [channels, inputSize.height, inputSize.width]
-        var stride = 1
-        for (i, section) in config.layers.enumerated() {
-            func resolve(_ index: Int, _ key: String) throws -> Int {
-                let j = index < 0 ? i + index : index
-                guard j >= 0, j < i else {
-                    throw section.error(key, "layer index \(index) resolves to \(j), outside 0..<\(i)")
-                }
-                if case .yolo = built[j].layer {
-                    throw section.error(key, "referring to the output of a [yolo] layer (\(j)) is not supported")
-                }
-                return j
-            }
+        built.reserveCapacity(blueprint.layers.count)
+        for l in blueprint.layers {
             let layer: DarknetLayer
-            switch section.type {
-            case "convolutional", "conv":
-                let (conv, out) = try DarknetNetwork.convolutional(section, input: shape, weights: &weights)
-                layer = .convolutional(conv); stride *= shape[1] / max(1, out[1]); shape = out
-            case "maxpool", "max":
-                try section.rejectUnsupported(["maxpool_depth": "0", "antialiasing": "0"])
-                let s = try section.int("stride", default: 1)
-                let sx = try section.int("stride_x", default: s), sy = try section.int("stride_y", default: s)
-                let size = try section.int("size", default: s)
-                let padding = try section.int("padding", default: size - 1)
-                guard size > 0, sx > 0, sy > 0, padding >= 0 else { throw section.error(nil, "size and stride must be positive, padding non-negative") }
-                let outH = (shape[1] + padding - size) / sy + 1, outW = (shape[2] + padding - size) / sx + 1
-                guard outH > 0, outW > 0 else { throw section.error("size", "pool of \(size) on \(shape[1])x\(shape[2]) leaves nothing") }
-                layer = .maxpool(DarknetMaxPool(size: size, strideY: sy, strideX: sx, padding: padding)); stride *= sx; shape = [shape[0], outH, outW]
-            case "avgpool", "avg":
-                layer = .avgpool(AdaptiveAvgPool2d(outputSize: (1, 1))); shape = [shape[0], 1, 1]
-            case "upsample":
-                try section.rejectUnsupported(["scale": "1"])
-                let s = try section.int("stride", default: 2)
-                guard s >= 1 else { throw section.error("stride", "only positive (upsampling) strides are supported, got \(s)") }
-                layer = .upsample(Upsample(scale: s, mode: .nearest)); stride = max(1, stride / s)
-                shape = [shape[0], shape[1] * s, shape[2] * s]
-            case "route":
-                guard let raw = try section.ints("layers"), !raw.isEmpty else { throw section.error("layers", "route needs layers=") }
-                let idx = try raw.map { try resolve($0, "layers") }
-                let groups = try section.int("groups", default: 1), groupID = try section.int("group_id", default: 0)
-                guard groups >= 1, groupID >= 0, groupID < groups else {
-                    throw section.error("group_id", "needs 0 <= group_id < groups, got group_id=\(groupID) groups=\(groups)")
-                }
-                var c = 0
-                for j in idx {
-                    let s = shapes[j]
-                    guard s[1] == shapes[idx[0]][1], s[2] == shapes[idx[0]][2] else {
-                        throw section.error("layers", "layer \(j) is \(s[1])x\(s[2]) but layer \(idx[0]) is \(shapes[idx[0]][1])x\(shapes[idx[0]][2]): cannot concatenate")
-                    }
-                    guard s[0] % groups == 0 else { throw section.error("groups", "layer \(j) has \(s[0]) channels, not divisible by groups=\(groups)") }
-                    c += s[0] / groups
-                }
-                layer = .route(layers: idx, groups: groups, groupID: groupID)
-                shape = [c, shapes[idx[0]][1], shapes[idx[0]][2]]; stride = strides[idx[0]]
-            case "shortcut":
-                try section.rejectUnsupported(["weights_type": "none", "weights_normalization": "none"])
-                guard let raw = try section.ints("from"), !raw.isEmpty else { throw section.error("from", "shortcut needs from=") }
-                let idx = try raw.map { try resolve($0, "from") }
-                for j in idx where shapes[j] != shape {
-                    throw section.error("from", "layer \(j) has shape \(shapes[j]) but the previous layer has \(shape): darknet's mismatched-shape shortcut is not supported")
-                }
-                layer = .shortcut(from: idx, activation: try DarknetNetwork.activation(section))
-            case "dropout":
-                layer = .dropout
-            case "yolo":
-                let classes = try section.int("classes", default: 20)
-                let all = try section.floats("anchors") ?? []
-                guard all.count % 2 == 0 else { throw section.error("anchors", "needs an even number of values, got \(all.count)") }
-                let num = try section.int("num", default: all.count / 2)
-                guard num == all.count / 2 else { throw section.error("num", "num=\(num) but anchors lists \(all.count / 2) pairs") }
-                let mask = try section.ints("mask") ?? Array(0..<num)
-                for m in mask where m < 0 || m >= num { throw section.error("mask", "mask index \(m) outside 0..<\(num)") }
-                guard classes > 0, !mask.isEmpty else { throw section.error("classes", "needs classes > 0 and at least one anchor") }
-                let head = YoloLayer(anchors: mask.map { (all[2 * $0], all[2 * $0 + 1]) }, classes: classes,
-                                     scaleXY: try section.float("scale_x_y", default: 1),
-                                     newCoords: try section.int("new_coords", default: 0) != 0)
-                guard shape[0] == head.inputChannels else {
-                    throw section.error(nil, "the previous layer has \(shape[0]) channels but \(mask.count) anchors × (5 + \(classes) classes) need \(head.inputChannels)")
-                }
-                layer = .yolo(head); yolos.append(i)
-                shape = [shape[1] * shape[2] * mask.count, 5 + classes, 1]
-            default:
-                throw DarknetError.unsupportedSection(location: section.location)
+            switch l.kind {
+            case .convolutional(let c): layer = .convolutional(try Self.convolutional(c, l.section, weights: &weights))
+            case .maxpool(let size, let sy, let sx, let padding):
+                layer = .maxpool(DarknetMaxPool(size: size, strideY: sy, strideX: sx, padding: padding))
+            case .avgpool: layer = .avgpool(AdaptiveAvgPool2d(outputSize: (1, 1)))
+            case .upsample(let s): layer = .upsample(Upsample(scale: s, mode: .nearest))
+            case .route(let layers, let groups, let groupID): layer = .route(layers: layers, groups: groups, groupID: groupID)
+            case .shortcut(let from, let act): layer = .shortcut(from: from, activation: act)
+            case .dropout: layer = .dropout
+            case .yolo(let head): layer = .yolo(head)
             }
-            built.append(Section(layer: layer, location: section.location, outputShape: shape))
-            shapes.append(shape); strides.append(stride)
-        }
-        guard !yolos.isEmpty else {
-            throw DarknetError.invalidOption(location: config.source, message: "the cfg has no [yolo] layer")
+            built.append(Section(layer: layer, location: l.section.location, outputShape: l.outputShape))
         }
         try weights.finish()
         sections = built
-        yoloIndices = yolos
-        maxStride = max(1, strides.max() ?? 1)
+        yoloIndices = blueprint.yoloIndices
+        maxStride = max(1, blueprint.layers.map(\.stride).max() ?? 1)
     }
 
     /// Loads `cfg` and `weights` files.
@@ -149,11 +75,26 @@ public final class DarknetNetwork {
         try self.init(config: config, weights: &w)
     }
 
-    /// The number of Float32 values a `.weights` file for `config` must hold (after the header).
+    /// The number of Float32 values a `.weights` file for `config` must hold (after the header); allocates nothing.
     public static func requiredFloatCount(_ config: DarknetConfig) throws -> Int {
-        var counter = DarknetWeights(synthetic: { _ in 0 })
-        _ = try DarknetNetwork(config: config, weights: &counter)
-        return counter.position
+        try DarknetBlueprint(config).floatCount
+    }
+
+    /// Throws unless the weights left in `weights` are exactly the blueprint's (synthetic streams always fit):
+    /// a short file names the first section and field it cannot fill, a long one the count left over.
+    static func checkFloatCount(_ blueprint: DarknetBlueprint, _ weights: DarknetWeights) throws {
+        guard weights.floatCount != Int.max, weights.remaining != blueprint.floatCount else { return }
+        var left = weights.remaining
+        for l in blueprint.layers {
+            guard case .convolutional(let c) = l.kind else { continue }
+            for (field, n) in c.fields {
+                guard n <= left else {
+                    throw DarknetError.weights(path: weights.path, message: "ran out of floats at \(l.section.location) \(field): needs \(n), \(left) left (the cfg needs \(blueprint.floatCount) floats, the file holds \(weights.remaining) after the header; cfg and weights do not match)")
+                }
+                left -= n
+            }
+        }
+        throw DarknetError.weights(path: weights.path, message: "\(left) of \(weights.remaining) floats left unused after the last layer (the cfg needs \(blueprint.floatCount)): cfg and weights do not match")
     }
 
     static func activation(_ section: DarknetSection) throws -> Activation {
@@ -171,44 +112,16 @@ public final class DarknetNetwork {
         }
     }
 
-    /// Builds a `[convolutional]` section and reads its weights (darknet order: biases, [scales, mean, variance],
-    /// weights `n, c/groups, size, size`). Returns the conv and its output shape `C, H, W`.
-    static func convolutional(_ s: DarknetSection, input: [Int], weights: inout DarknetWeights) throws -> (Conv2d, [Int]) {
-        try s.rejectUnsupported(["binary": "0", "xnor": "0", "flipped": "0", "share_index": "-1000000",
-                                 "deform": "0", "antialiasing": "0", "assisted_excitation": "0", "sway": "0",
-                                 "rotate": "0", "stretch": "0", "stretch_sway": "0", "coordconv": "0"])
-        let n = try s.int("filters", default: 1)
-        let size = try s.int("size", default: 1)
-        let stride = try s.int("stride", default: 1)
-        let sx = try s.int("stride_x", default: stride), sy = try s.int("stride_y", default: stride)
-        let groups = try s.int("groups", default: 1)
-        var dilation = try s.int("dilation", default: 1)
-        if size == 1 { dilation = 1 }
-        let pad = try s.int("pad", default: 0)
-        var padding = try s.int("padding", default: 0)
-        if pad != 0 { padding = size / 2 }
-        let bn = try s.int("batch_normalize", default: 0) != 0
-        let act = try activation(s)
-        let c = input[0]
-        guard n > 0, size > 0, sx > 0, sy > 0, dilation > 0, padding >= 0 else {
-            throw s.error(nil, "filters, size, stride and dilation must be positive")
-        }
-        guard groups >= 1, c % groups == 0, n % groups == 0 else {
-            throw s.error("groups", "groups=\(groups) must divide the input channels (\(c)) and filters (\(n))")
-        }
-        // darknet applies `padding` scaled by the dilation (im2col_cpu_ext(pad * dilation, dilation)).
-        let p = padding * dilation
-        let ek = dilation * (size - 1) + 1
-        let outH = (input[1] + 2 * p - ek) / sy + 1, outW = (input[2] + 2 * p - ek) / sx + 1
-        guard outH > 0, outW > 0 else {
-            throw DarknetError.shapeMismatch(location: s.location, message: "a \(size)x\(size) convolution on \(input[1])x\(input[2]) leaves nothing")
-        }
-        var conv = Conv2d(inChannels: c, outChannels: n, kernel: (size, size), stride: (sy, sx),
-                          padding: Padding(p), dilation: (dilation, dilation), groups: groups,
-                          bias: true, activation: act)
+    /// Builds a `[convolutional]` layer from its checked parameters and reads its weights (darknet order: biases,
+    /// [scales, mean, variance], weights `n, c/groups, size, size`).
+    static func convolutional(_ c: DarknetBlueprint.Conv, _ s: DarknetSection, weights: inout DarknetWeights) throws -> Conv2d {
+        let n = c.filters
+        var conv = Conv2d(inChannels: c.inChannels, outChannels: n, kernel: (c.size, c.size), stride: (c.strideY, c.strideX),
+                          padding: Padding(c.padding), dilation: (c.dilation, c.dilation), groups: c.groups,
+                          bias: true, activation: c.activation)
         let what = s.location
         let biases = try weights.take(n, for: "\(what) biases")
-        if bn {
+        if c.batchNorm {
             // Batch-norm epsilon: darknet's forks differ (pjreddie: x / (sqrt(var) + 1e-6), AlexeyAB:
             // x / sqrt(var + 1e-5)); we use OpenCV DNN's darknet importer, sqrt(var + 1e-6), which the parity
             // fixtures check (1e-5 shifts yolov3-tiny's logits by ~4e-3).
@@ -216,15 +129,21 @@ public final class DarknetNetwork {
             try weights.take(n, into: norm.weight.pointer, for: "\(what) scales")
             try weights.take(n, into: norm.runningMean.pointer, for: "\(what) rolling_mean")
             try weights.take(n, into: norm.runningVar.pointer, for: "\(what) rolling_variance")
+            for i in 0..<n where !(norm.runningVar.pointer[i] >= 0) {
+                throw DarknetError.weights(path: weights.path, message: "\(what) rolling_variance holds \(norm.runningVar.pointer[i]) at element \(i) (a variance cannot be negative: corrupt weights)")
+            }
             norm.bias = Tensor(shape: [n], data: biases)
             try weights.take(conv.weight.count, into: conv.weight.pointer, for: "\(what) weights")
             conv.bias = Tensor(zeros: [n])
             conv.foldBatchNorm(norm)
+            if let problem = WeightLimits.nonFiniteProblem(conv.weight) ?? conv.bias.flatMap(WeightLimits.nonFiniteProblem) {
+                throw DarknetError.weights(path: weights.path, message: "\(what) weights with batch norm folded in: \(problem)")
+            }
         } else {
             try weights.take(conv.weight.count, into: conv.weight.pointer, for: "\(what) weights")
             conv.bias = Tensor(shape: [n], data: biases)
         }
-        return (conv, [n, outH, outW])
+        return conv
     }
 
     // MARK: - Forward
@@ -239,8 +158,9 @@ public final class DarknetNetwork {
     /// Output shapes `N, C, H, W` (yolo: `N, rows, 5+C`) of every layer for an input `N, C, H, W`; throws when
     /// the input size does not fit the network (route/shortcut shapes disagree).
     public func shapes(for input: [Int]) throws -> [[Int]] {
-        guard input.count == 4, input[1] == channels, input[2] > 0, input[3] > 0 else {
-            throw DarknetError.shapeMismatch(location: "input", message: "expects N, \(channels), H, W; got \(input)")
+        guard input.count == 4, input[1] == channels, input[2] > 0, input[3] > 0,
+              input[0] > 0, input[0] <= DarknetLimits.maxSide, input[2] <= DarknetLimits.maxSide, input[3] <= DarknetLimits.maxSide else {
+            throw DarknetError.shapeMismatch(location: "input", message: "expects N, \(channels), H, W (N, H, W in 1...\(DarknetLimits.maxSide)); got \(input)")
         }
         var out: [[Int]] = []
         var x = input
@@ -270,6 +190,17 @@ public final class DarknetNetwork {
             }
             out.append(y); x = y
         }
+        try DarknetBlueprint.checkMemory(out, aliased: sections.indices.map { i in
+            switch sections[i].layer {
+            case .dropout: return i > 0
+            case .route(let l, let g, _): return l.count == 1 && g == 1
+            default: return false
+            }
+        }, scratch: sections.indices.map { i in
+            guard case .convolutional(let c) = sections[i].layer else { return nil }
+            return DarknetBlueprint.scratch(size: c.kernel.0, strideX: c.stride.1, strideY: c.stride.0, groups: c.groups,
+                                            input: i == 0 ? input : out[i - 1], output: out[i])
+        }, at: "input \(input[3])x\(input[2])")
         return out
     }
 

@@ -11,6 +11,11 @@ public struct DarknetConfig: Sendable {
     /// Where the text came from (a file path), used in error messages.
     public var source: String
 
+    /// Most sections a cfg may have (the largest darknet models have ~400; yolov4 has 162).
+    public static let maxSections = 4096
+    /// Most characters in one option value (long `anchors=` lists are ~200).
+    public static let maxValueLength = 4096
+
     /// Parses cfg text. `source` names the file in errors.
     public init(text: String, source: String = "<cfg>") throws {
         self.source = source
@@ -22,21 +27,27 @@ public struct DarknetConfig: Sendable {
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]"), line.count > 2 else {
-                    throw DarknetError.syntax(source: source, line: lineNumber, message: "malformed section header '\(rawLine)'")
+                    throw DarknetError.syntax(source: source, line: lineNumber, message: "malformed section header '\(rawLine.prefix(80))'")
+                }
+                guard sections.count < Self.maxSections else {
+                    throw DarknetError.syntax(source: source, line: lineNumber, message: "more than \(Self.maxSections) sections")
                 }
                 sections.append(DarknetSection(type: String(line.dropFirst().dropLast()).lowercased(),
                                                line: lineNumber, source: source))
                 continue
             }
             guard let eq = line.firstIndex(of: "=") else {
-                throw DarknetError.syntax(source: source, line: lineNumber, message: "expected 'key=value', got '\(rawLine)'")
+                throw DarknetError.syntax(source: source, line: lineNumber, message: "expected 'key=value', got '\(rawLine.prefix(80))'")
             }
             guard !sections.isEmpty else {
                 throw DarknetError.syntax(source: source, line: lineNumber, message: "option before the first [section]")
             }
             let key = String(line[..<eq]), value = String(line[line.index(after: eq)...])
             guard !key.isEmpty else {
-                throw DarknetError.syntax(source: source, line: lineNumber, message: "empty option name in '\(rawLine)'")
+                throw DarknetError.syntax(source: source, line: lineNumber, message: "empty option name in '\(rawLine.prefix(80))'")
+            }
+            guard key.count <= 64, value.count <= Self.maxValueLength else {
+                throw DarknetError.syntax(source: source, line: lineNumber, message: "option '\(key.prefix(64))' is longer than \(Self.maxValueLength) characters")
             }
             sections[sections.count - 1].options[key] = DarknetSection.Option(value: value, line: lineNumber)
         }
@@ -46,11 +57,12 @@ public struct DarknetConfig: Sendable {
         }
     }
 
-    /// Reads and parses a `.cfg` file.
+    /// Reads and parses a `.cfg` file (a regular file of at most `WeightLimits.maxTextFileBytes`).
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DarknetError.io(path: url.path, message: "cannot read cfg: \(error.localizedDescription)")
+        switch WeightFileReader.read(url, limit: WeightLimits.maxTextFileBytes) {
+        case .success(let d): data = d
+        case .failure(let p): throw DarknetError.io(path: url.path, message: "cannot read cfg: \(p.message)")
         }
         guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
             throw DarknetError.io(path: url.path, message: "cfg is not text")
@@ -103,6 +115,20 @@ public struct DarknetSection: Sendable {
             throw error(key, "required option '\(key)' is missing")
         }
         guard let v = Int(opt.value) else { throw error(key, "'\(opt.value)' is not an integer") }
+        return v
+    }
+
+    /// An integer option that must lie in `range`; the error names the key, its line and the range.
+    public func int(_ key: String, default value: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
+        let v = try int(key, default: value)
+        guard range.contains(v) else { throw error(key, "\(key)=\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return v
+    }
+
+    /// A floating-point option that must lie in `range`.
+    public func float(_ key: String, default value: Float? = nil, in range: ClosedRange<Float>) throws -> Float {
+        let v = try float(key, default: value)
+        guard range.contains(v) else { throw error(key, "\(key)=\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
         return v
     }
 

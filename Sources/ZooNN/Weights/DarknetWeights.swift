@@ -24,11 +24,13 @@ public struct DarknetWeights {
     /// Floats consumed so far.
     public private(set) var position = 0
 
-    /// Reads the whole file (darknet weights are tens of MB at most for the models we run).
+    /// Maps the whole file (a regular file of at most `WeightLimits.maxFileBytes`; darknet weights are tens of MB
+    /// for the models we run).
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw DarknetError.io(path: url.path, message: "cannot read weights: \(error.localizedDescription)")
+        switch WeightFileReader.read(url) {
+        case .success(let d): data = d
+        case .failure(let p): throw DarknetError.io(path: url.path, message: "cannot read weights: \(p.message)")
         }
         try self.init(data: data, path: url.path)
     }
@@ -74,8 +76,15 @@ public struct DarknetWeights {
     public var remaining: Int { floatCount - position }
 
     /// Copies the next `count` floats into `destination`; `what` (e.g. "yolov3.cfg:25 [convolutional] weights")
-    /// names the consumer in the error when the file runs short.
+    /// names the consumer in the error when the file runs short or a value is NaN or infinite.
     public mutating func take(_ count: Int, into destination: UnsafeMutablePointer<Float>, for what: String) throws {
+        try copy(count, into: destination, for: what)
+        if let problem = WeightLimits.nonFiniteProblem(destination, count: count) {
+            throw DarknetError.weights(path: path, message: "\(what) \(problem)")
+        }
+    }
+
+    private mutating func copy(_ count: Int, into destination: UnsafeMutablePointer<Float>, for what: String) throws {
         guard count >= 0 else { throw DarknetError.weights(path: path, message: "negative float count \(count) at \(what)") }
         guard count <= remaining else {
             throw DarknetError.weights(path: path, message: "ran out of floats at \(what): needs \(count), \(remaining) left (file holds \(floatCount) after the header; cfg and weights do not match)")
