@@ -109,6 +109,9 @@ struct DarknetBlueprint {
                     return j
                 }
             }
+            if let previous = layers.last, case .yolo = previous.kind, section.type != "route" {
+                throw DarknetError.invalidOption(location: section.location, message: "a [\(section.type)] directly after a [yolo] layer is not supported (only [route] may follow one)")
+            }
             let kind: Kind
             switch section.type {
             case "convolutional", "conv":
