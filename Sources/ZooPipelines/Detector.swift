@@ -93,6 +93,7 @@ public final class Detector: @unchecked Sendable {
         try model.candidates(inputTensor, into: &collector)
         timings.inference = Self.ms(since: t)
         t = DispatchTime.now()
+        try Interruption.check()
         var kept = NMS.suppress(collector.detections(), threshold: options.iou, classAware: !options.agnostic,
                                 maxDetections: max(0, options.maxDetections))
         for i in kept.indices {

@@ -38,6 +38,9 @@ public final class VisionService: @unchecked Sendable {
     /// Why the face pipeline failed to load, if it did (detection serves regardless).
     public var faceFailure: String? { lock.lock(); defer { lock.unlock() }; return faceError }
 
+    /// The loaded instances of detection model `name`, if loaded.
+    func pool(named name: String) -> DetectorPool? { lock.withLock { pools[name] } }
+
     /// The default (first) model's name.
     public var defaultModel: String { configuration.models.first ?? ModelZoo.defaultDetector }
 

@@ -285,6 +285,7 @@ public final class DarknetNetwork {
         let shapes = try self.shapes(for: input)
         var outputs: [Tensor] = []
         for (i, s) in sections.enumerated() {
+            try Interruption.check()   // a large plan takes a while to allocate and zero
             switch s.layer {
             case .dropout:
                 outputs.append(i == 0 ? Tensor(zeros: shapes[i]) : outputs[i - 1])
