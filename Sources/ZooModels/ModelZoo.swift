@@ -106,9 +106,17 @@ public protocol ObjectDetectionModel: AnyObject {
     var card: ModelCard { get }
     /// Class names indexed by class id.
     var classNames: [String] { get }
-    /// Runs the network on a preprocessed `1, C, H, W` tensor and returns every candidate with
-    /// score > `confidence`, boxes in pixels of that tensor, before NMS.
-    func candidates(_ input: Tensor, confidence: Float) throws -> [Detection]
+    /// Runs the network on a preprocessed `1, C, H, W` tensor and offers every candidate (box in pixels of
+    /// that tensor, before NMS) to `collector`, which keeps those above its confidence, of allowed classes,
+    /// at most its limit (highest scores first). Throws `Interrupted` when the caller's deadline passed
+    /// (checked between layers).
+    func candidates(_ input: Tensor, into collector: inout CandidateCollector) throws
+    /// Frees buffers planned for input shapes other than `keep` (after a request at an unusual size).
+    func releaseBuffers(keepingInputShape keep: [Int]?)
+}
+
+extension ObjectDetectionModel {
+    public func releaseBuffers(keepingInputShape keep: [Int]?) {}
 }
 
 /// A zoo entry: the card and how to build the model from its resolved folder.

@@ -22,6 +22,12 @@ public final class Detector: @unchecked Sendable {
 
     /// Wraps a model; fails on a bad `size` or unknown class names.
     public init(model: any ObjectDetectionModel, options: DetectorOptions = .init()) throws {
+        for (name, v) in [("conf", options.confidence), ("iou", options.iou)] where !DetectorLimits.threshold.contains(v) {
+            throw DetectorError.outOfRange(name, "\(v)", "\(DetectorLimits.threshold)")
+        }
+        guard DetectorLimits.maxDetections.contains(options.maxDetections) else {
+            throw DetectorError.outOfRange("max-det", "\(options.maxDetections)", "\(DetectorLimits.maxDetections)")
+        }
         self.model = model
         self.options = options
         preprocess = try Preprocess(input: model.card.input, size: options.size, resize: options.resize)
@@ -82,11 +88,13 @@ public final class Detector: @unchecked Sendable {
         let transform = preprocess.apply(image, into: inputTensor)
         timings.preprocess = Self.ms(since: t)
         t = DispatchTime.now()
-        var candidates = try model.candidates(inputTensor, confidence: options.confidence)
+        var collector = CandidateCollector(confidence: options.confidence, limit: DetectorLimits.maxCandidates,
+                                           classes: classFilter, classCount: model.classNames.count)
+        try model.candidates(inputTensor, into: &collector)
         timings.inference = Self.ms(since: t)
         t = DispatchTime.now()
-        if let classFilter { candidates.removeAll { !classFilter.contains($0.classID) } }
-        var kept = NMS.suppress(candidates, threshold: options.iou, classAware: !options.agnostic,
+        try Interruption.check()
+        var kept = NMS.suppress(collector.detections(), threshold: options.iou, classAware: !options.agnostic,
                                 maxDetections: max(0, options.maxDetections))
         for i in kept.indices {
             kept[i].box = transform.toOriginal(kept[i].box)
@@ -98,6 +106,17 @@ public final class Detector: @unchecked Sendable {
                               timings: timings, detections: kept)
     }
 
+    /// The model's own input shape (`1, 3, H, W` at its card's size).
+    var defaultInputShape: [Int] { [1, 3, model.card.input.height, model.card.input.width] }
+
+    /// Frees the model's buffers for input shapes other than its default one, if this detector runs at
+    /// another size (the service calls it after a request with a `size` override, so one odd request does not
+    /// keep its memory).
+    public func releaseTransientBuffers() {
+        lock.lock(); defer { lock.unlock() }
+        if preprocess.shape != defaultInputShape { model.releaseBuffers(keepingInputShape: defaultInputShape) }
+    }
+
     static func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
 }
 
@@ -105,11 +124,14 @@ public final class Detector: @unchecked Sendable {
 public enum DetectorError: Error, CustomStringConvertible, LocalizedError {
     case unknownClass(String, model: String)
     case unreadable(String, String)
+    /// An option outside its documented range: (name, value, range).
+    case outOfRange(String, String, String)
 
     public var description: String {
         switch self {
         case .unknownClass(let n, let m): return "class '\(n)' is not one of \(m)'s classes"
         case .unreadable(let p, let m): return "\(p): cannot read: \(m)"
+        case .outOfRange(let n, let v, let r): return "\(n) \(v) is outside its range \(r)"
         }
     }
     public var errorDescription: String? { description }

@@ -1,4 +1,5 @@
 import Foundation
+import ZooTensor
 import ZooImage
 import ZooModels
 
@@ -86,6 +87,7 @@ public final class FaceVerifier: @unchecked Sendable {
         if faces.isEmpty && tryRotations {
             var best: (turns: Int, image: Image, faces: [FaceDetection])?
             for turns in [1, 3, 2] {
+                try Interruption.check()   // each rotation is a whole detection pass
                 let turned = image.rotated(quarterTurns: turns)
                 let f = try detector.detect(turned)
                 if let top = f.map(\.score).max(), top > (best?.faces.map(\.score).max() ?? -1) { best = (turns, turned, f) }
@@ -104,6 +106,7 @@ public final class FaceVerifier: @unchecked Sendable {
             throw FaceVerifierError.noFace(image: name)
         }
         timings["align"] = clock.lap(); timings["cpu_align"] = clock.lastCPULap
+        try Interruption.check()
         let e = try embedder.embed(chip)
         timings["embed"] = clock.lap(); timings["cpu_embed"] = clock.lastCPULap
         let record = VerifiedFace(image: name, n_faces: faces.count, box: face.box, score: face.score,
@@ -115,6 +118,7 @@ public final class FaceVerifier: @unchecked Sendable {
     /// Compares two images.
     public func verify(_ a: (data: Data, name: String), _ b: (data: Data, name: String)) throws -> FaceVerification {
         let x = try analyze(data: a.data, name: a.name)
+        try Interruption.check()
         let y = try analyze(data: b.data, name: b.name)
         return decide(x, y)
     }

@@ -15,12 +15,13 @@ public struct Preprocess: Sendable {
     public let input: ModelInput
     public let resize: ModelInput.Resize
 
-    /// `size` (square) overrides the model's input size and must be a positive multiple of `input.sizeMultiple`;
+    /// `size` (square) overrides the model's input size and must be in `DetectorLimits.size` and a multiple of
+    /// `input.sizeMultiple` (checked before anything is allocated);
     /// `resize` overrides its default resize mode.
     public init(input: ModelInput, size: Int? = nil, resize: ModelInput.Resize? = nil) throws {
         var spec = input
         if let size {
-            guard size > 0, size % max(1, input.sizeMultiple) == 0 else {
+            guard DetectorLimits.size.contains(size), size % max(1, input.sizeMultiple) == 0 else {
                 throw PreprocessError.badSize(size, multiple: input.sizeMultiple)
             }
             spec.width = size; spec.height = size
@@ -83,7 +84,8 @@ public enum PreprocessError: Error, CustomStringConvertible, LocalizedError {
     case badSize(Int, multiple: Int)
     public var description: String {
         switch self {
-        case .badSize(let s, let m): return "--size \(s): must be a positive multiple of \(m)"
+        case .badSize(let s, let m):
+            return "size \(s): must be a multiple of \(m) in \(DetectorLimits.size.lowerBound)...\(DetectorLimits.size.upperBound)"
         }
     }
     public var errorDescription: String? { description }

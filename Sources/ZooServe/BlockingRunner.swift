@@ -1,4 +1,5 @@
 import Foundation
+import ZooTensor
 
 /// Runs blocking CPU work (model inference) on a dedicated thread, off the Swift-concurrency pool, and stops
 /// waiting for it at a deadline.
@@ -8,9 +9,11 @@ import Foundation
 /// global executor uses the same few threads, and blocking them there starved the HTTP handlers and the
 /// deadline timers. The deadline fires from `DeadlineTimer`, independent of both.
 ///
-/// A timed-out job keeps running to completion (inference cannot be interrupted mid-layer); `onFinish` runs
-/// when it really ends, so the admission permit it holds is returned only then and the concurrency bound
-/// holds for actual CPU work. A job whose deadline has passed before its thread starts is not run at all.
+/// At the deadline the job's `InterruptFlag` is raised too: forward passes check it between layers
+/// (`Interruption.check()`) and stop with `Interrupted`, so a timed-out job holds its thread — and the admission
+/// permit — for at most about one layer past its deadline. `onFinish` runs when the job really ends, so the
+/// permit is returned only then and the concurrency bound holds for actual CPU work. A job whose deadline has
+/// passed before its thread starts is not run at all.
 enum BlockingRunner {
     /// Stack size of the inference threads (the process main thread's default, 8 MiB).
     static let stackSize = 8 << 20
@@ -19,9 +22,11 @@ enum BlockingRunner {
                                  _ work: @escaping @Sendable () throws -> T,
                                  onFinish: @escaping @Sendable () -> Void) async throws -> T {
         let once = Once<T>()
+        let flag = InterruptFlag()
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
             once.set(c)
             let timer = DeadlineTimer.schedule(at: deadline) {
+                flag.raise("request deadline passed")
                 once.resume(.failure(ServeError.timeout(stage: "inference")))
             }
             let thread = Thread {
@@ -29,7 +34,7 @@ enum BlockingRunner {
                 if ContinuousClock.now >= deadline {
                     r = .failure(ServeError.timeout(stage: "inference"))
                 } else {
-                    r = Result { try work() }
+                    r = Result { try Interruption.run(with: flag) { try work() } }
                 }
                 onFinish()
                 timer.cancel()

@@ -38,6 +38,9 @@ public final class VisionService: @unchecked Sendable {
     /// Why the face pipeline failed to load, if it did (detection serves regardless).
     public var faceFailure: String? { lock.lock(); defer { lock.unlock() }; return faceError }
 
+    /// The loaded instances of detection model `name`, if loaded.
+    func pool(named name: String) -> DetectorPool? { lock.withLock { pools[name] } }
+
     /// The default (first) model's name.
     public var defaultModel: String { configuration.models.first ?? ModelZoo.defaultDetector }
 
@@ -143,6 +146,8 @@ public final class VisionService: @unchecked Sendable {
                         d = try Detector(model: shared.model, options: options)
                         d.decodeOptions = shared.decodeOptions
                     }
+                    // A one-off size must not keep its buffers (1.5 GB at 2048 for yolov3-tiny) after the request.
+                    defer { if d !== shared { d.releaseTransientBuffers() } }
                     return try d.detect(data: data, name: label)
                 }
             }, onFinish: { gate.release() })

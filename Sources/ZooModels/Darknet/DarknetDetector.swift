@@ -34,30 +34,37 @@ public final class DarknetDetector: ObjectDetectionModel {
         self.card = card; self.network = network; self.classNames = classNames
     }
 
-    public func candidates(_ input: Tensor, confidence: Float) throws -> [Detection] {
+    public func candidates(_ input: Tensor, into collector: inout CandidateCollector) throws {
         let outputs = try network.forward(input)
-        return Self.candidates(outputs, inputWidth: input.shape[3], inputHeight: input.shape[2], confidence: confidence)
+        Self.candidates(outputs, inputWidth: input.shape[3], inputHeight: input.shape[2], into: &collector)
     }
 
-    /// Candidates from `[yolo]` outputs (`1, rows, 5 + C`, see `YoloLayer`) for an input of the given size.
-    public static func candidates(_ outputs: [Tensor], inputWidth: Int, inputHeight: Int, confidence: Float) -> [Detection] {
-        var dets: [Detection] = []
+    public func releaseBuffers(keepingInputShape keep: [Int]?) { network.releasePlans(keeping: keep) }
+
+    /// Candidates from `[yolo]` outputs (`1, rows, 5 + C`, see `YoloLayer`) for an input of the given size,
+    /// offered to `collector` in darknet's order (output, row, class).
+    public static func candidates(_ outputs: [Tensor], inputWidth: Int, inputHeight: Int, into collector: inout CandidateCollector) {
         let w = Float(inputWidth), h = Float(inputHeight)
+        let confidence = collector.confidence
         for out in outputs {
             let rows = out.shape[1], stride = out.shape[2], classes = stride - 5
             let p = out.pointer
             for r in 0..<rows {
                 let row = p + r * stride
-                if row[4] <= confidence { continue }   // score = obj × p(class) ≤ obj (darknet: objectness <= thresh)
-                var box: Box?
-                for c in 0..<classes where row[5 + c] > confidence {
-                    if box == nil {
-                        box = Box(centerX: row[0] * w, centerY: row[1] * h, width: row[2] * w, height: row[3] * h)
+                if !(row[4] > confidence) { continue }   // score = obj × p(class) ≤ obj (darknet: objectness <= thresh)
+                for c in 0..<classes where collector.accepts(score: row[5 + c], classID: c) {
+                    collector.offer(score: row[5 + c], classID: c) {
+                        Box(centerX: row[0] * w, centerY: row[1] * h, width: row[2] * w, height: row[3] * h)
                     }
-                    dets.append(Detection(box: box!, score: row[5 + c], classID: c))
                 }
             }
         }
-        return dets
+    }
+
+    /// Every candidate with score > `confidence` (no limit), in darknet's order (tests, tools).
+    public static func candidates(_ outputs: [Tensor], inputWidth: Int, inputHeight: Int, confidence: Float) -> [Detection] {
+        var all = CandidateCollector(confidence: confidence, limit: .max)
+        candidates(outputs, inputWidth: inputWidth, inputHeight: inputHeight, into: &all)
+        return all.detectionsInOfferOrder()
     }
 }

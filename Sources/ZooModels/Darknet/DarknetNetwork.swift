@@ -31,7 +31,10 @@ public final class DarknetNetwork {
     /// Largest total stride (the input size must be a multiple of it for shapes to line up; 32 for YOLOs).
     public let maxStride: Int
 
-    private var plans: [[Int]: Plan] = [:]
+    /// Planned buffers by input shape, most recently used last; at most `maxCachedPlans`.
+    private var plans: [(shape: [Int], plan: Plan)] = []
+    /// Input shapes whose buffers are kept at once (an unusual size must not pin its memory for ever).
+    public static let maxCachedPlans = 2
     private let lock = NSLock()
 
     /// Builds the network of `config` and fills it from `weights`, which must hold exactly the floats it needs.
@@ -205,10 +208,15 @@ public final class DarknetNetwork {
     }
 
     func plan(for input: [Int]) throws -> Plan {
-        if let p = plans[input] { return p }
+        if let i = plans.firstIndex(where: { $0.shape == input }) {
+            let hit = plans.remove(at: i)
+            plans.append(hit)
+            return hit.plan
+        }
         let shapes = try self.shapes(for: input)
         var outputs: [Tensor] = []
         for (i, s) in sections.enumerated() {
+            try Interruption.check()   // a large plan takes a while to allocate and zero
             switch s.layer {
             case .dropout:
                 outputs.append(i == 0 ? Tensor(zeros: shapes[i]) : outputs[i - 1])
@@ -219,9 +227,27 @@ public final class DarknetNetwork {
             }
         }
         let p = Plan(outputs: outputs)
-        plans[input] = p
+        if plans.count >= Self.maxCachedPlans {
+            plans.removeFirst(plans.count - Self.maxCachedPlans + 1)
+            MemoryRelease.returnFreedMemory()
+        }
+        plans.append((input, p))
         return p
     }
+
+    /// Drops the buffers planned for every input shape but `keep` (e.g. after a request at an unusual size)
+    /// and returns the freed memory to the system.
+    public func releasePlans(keeping keep: [Int]?) {
+        lock.lock()
+        let before = plans.count
+        plans.removeAll { $0.shape != keep }
+        let dropped = plans.count != before
+        lock.unlock()
+        if dropped { MemoryRelease.returnFreedMemory() }
+    }
+
+    /// Input shapes with planned buffers, least recently used first (tests).
+    public var plannedShapes: [[Int]] { lock.lock(); defer { lock.unlock() }; return plans.map(\.shape) }
 
     /// Runs the network; returns one tensor per `[yolo]` layer (`N, H·W·A, 5+C`). The returned tensors are
     /// reused by the next call with the same input shape: copy them to keep them.
@@ -229,7 +255,7 @@ public final class DarknetNetwork {
     public func forward(_ input: Tensor, layerTimes: UnsafeMutablePointer<Double>? = nil) throws -> [Tensor] {
         lock.lock(); defer { lock.unlock() }
         let plan = try self.plan(for: input.shape)
-        run(input, plan: plan, layerTimes: layerTimes)
+        try run(input, plan: plan, layerTimes: layerTimes)
         return yoloIndices.map { plan.outputs[$0] }
     }
 
@@ -239,10 +265,12 @@ public final class DarknetNetwork {
         return try plan(for: inputShape).outputs
     }
 
-    private func run(_ input: Tensor, plan: Plan, layerTimes: UnsafeMutablePointer<Double>?) {
+    /// Runs every layer in order; between layers, stops with `Interrupted` if the caller's flag was raised.
+    private func run(_ input: Tensor, plan: Plan, layerTimes: UnsafeMutablePointer<Double>?) throws {
         let outs = plan.outputs, ws = plan.workspace
         let netSize = (width: input.shape[3], height: input.shape[2])
         for (i, s) in sections.enumerated() {
+            try Interruption.check()
             let t0 = layerTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let x = i == 0 ? input : outs[i - 1]
             let y = outs[i]
