@@ -171,7 +171,7 @@ final class DarknetHardeningTests: XCTestCase {
         let numbers = try NSRegularExpression(pattern: "-?[0-9]+")
         let matches = numbers.matches(in: base, range: NSRange(location: 0, length: (base as NSString).length))
         let extremes = ["0", "-1", "1", "2", "7", "65", "99999", "2000000000", "-2147483648", "9223372036854775807"]
-        var rng = SplitMix(seed: 14)
+        var rng = SeededRandom(seed: 14)
         let weights = S.weightsFile((0..<64).map { S.random($0) })
         let start = Date()
         var built = 0, refused = 0
@@ -194,18 +194,5 @@ final class DarknetHardeningTests: XCTestCase {
         }
         XCTAssertEqual(built + refused, 1000)
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
-    }
-}
-
-/// A tiny deterministic generator for seeded mutations.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
