@@ -6,7 +6,7 @@ import Foundation
 /// `scale = min(targetWidth / originalWidth, targetHeight / originalHeight)` (capped at 1 if upscaling is not
 /// allowed); `resizedWidth = round(originalWidth · scale)` (same for height); the resized image's top-left corner
 /// sits at (`padX`, `padY`) = (⌊(targetWidth − resizedWidth) / 2⌋, ⌊(targetHeight − resizedHeight) / 2⌋), as
-/// Ultralytics' `letterbox` (`round(dw ∓ 0.1)`) places it.
+/// Ultralytics' `letterbox` (`round(dw ∓ 0.1)`) places it — or at (0, 0) with truncated sizes (`Anchor.topLeft`).
 public struct Letterbox: Sendable, Equatable {
     public let scale: Float
     public let padX: Float
@@ -18,21 +18,44 @@ public struct Letterbox: Sendable, Equatable {
     public let targetWidth: Int
     public let targetHeight: Int
 
+    /// Where the resized image sits on the canvas.
+    public enum Anchor: String, Sendable, Codable {
+        /// Centred, sizes rounded (darknet, Ultralytics).
+        case center
+        /// Top-left corner, sizes truncated as `int(w · r)` with `r` in double precision (YOLOX `preproc`,
+        /// InsightFace SCRFD's canvas).
+        case topLeft
+    }
+    public let anchor: Anchor
+
     /// The letterbox that fits `originalWidth × originalHeight` into `targetWidth × targetHeight`.
-    public init(originalWidth: Int, originalHeight: Int, targetWidth: Int, targetHeight: Int, allowUpscale: Bool = true) {
+    public init(originalWidth: Int, originalHeight: Int, targetWidth: Int, targetHeight: Int, allowUpscale: Bool = true,
+                anchor: Anchor = .center) {
         precondition(originalWidth > 0 && originalHeight > 0 && targetWidth > 0 && targetHeight > 0,
                      "letterbox needs positive sizes, got \(originalWidth)x\(originalHeight) → \(targetWidth)x\(targetHeight)")
-        var s = min(Float(targetWidth) / Float(originalWidth), Float(targetHeight) / Float(originalHeight))
-        if !allowUpscale { s = min(s, 1) }
-        self.scale = s
         self.originalWidth = originalWidth
         self.originalHeight = originalHeight
-        self.resizedWidth = min(targetWidth, max(1, Int((Float(originalWidth) * s).rounded())))
-        self.resizedHeight = min(targetHeight, max(1, Int((Float(originalHeight) * s).rounded())))
         self.targetWidth = targetWidth
         self.targetHeight = targetHeight
-        self.padX = Float((targetWidth - resizedWidth) / 2)
-        self.padY = Float((targetHeight - resizedHeight) / 2)
+        self.anchor = anchor
+        switch anchor {
+        case .center:
+            var s = min(Float(targetWidth) / Float(originalWidth), Float(targetHeight) / Float(originalHeight))
+            if !allowUpscale { s = min(s, 1) }
+            self.scale = s
+            self.resizedWidth = min(targetWidth, max(1, Int((Float(originalWidth) * s).rounded())))
+            self.resizedHeight = min(targetHeight, max(1, Int((Float(originalHeight) * s).rounded())))
+            self.padX = Float((targetWidth - resizedWidth) / 2)
+            self.padY = Float((targetHeight - resizedHeight) / 2)
+        case .topLeft:
+            var r = min(Double(targetWidth) / Double(originalWidth), Double(targetHeight) / Double(originalHeight))
+            if !allowUpscale { r = min(r, 1) }
+            self.scale = Float(r)
+            self.resizedWidth = min(targetWidth, max(1, Int(Double(originalWidth) * r)))
+            self.resizedHeight = min(targetHeight, max(1, Int(Double(originalHeight) * r)))
+            self.padX = 0
+            self.padY = 0
+        }
     }
 
     /// A point in the letterboxed image → the original image.
@@ -63,9 +86,9 @@ extension Image {
     /// Scales the image to fit `width × height` keeping its aspect ratio (bilinear, as `resized`), centres it
     /// and pads with `fill` (default: YOLO grey 114). Returns the canvas and the mapping back to this image.
     public func letterboxed(width: Int, height: Int, fill: (UInt8, UInt8, UInt8) = (114, 114, 114),
-                            allowUpscale: Bool = true) -> (Image, Letterbox) {
+                            allowUpscale: Bool = true, anchor: Letterbox.Anchor = .center) -> (Image, Letterbox) {
         let box = Letterbox(originalWidth: self.width, originalHeight: self.height, targetWidth: width,
-                            targetHeight: height, allowUpscale: allowUpscale)
+                            targetHeight: height, allowUpscale: allowUpscale, anchor: anchor)
         let inner = resized(width: box.resizedWidth, height: box.resizedHeight)
         var canvas = Image(width: width, height: height, fill: fill)
         canvas.paste(inner, x: Int(box.padX), y: Int(box.padY))

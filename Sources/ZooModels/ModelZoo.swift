@@ -1,5 +1,6 @@
 import Foundation
 import ZooDetect
+import ZooImage
 import ZooNN
 
 // The one string → factory table of VisionZoo (the CLI/HTTP boundary). Everything below the boundary is
@@ -30,14 +31,17 @@ public struct ModelInput: Sendable, Equatable {
     public var resize: Resize
     /// Letterbox padding value (0–255).
     public var fill: UInt8
+    /// Where a letterboxed image sits on its canvas (YOLOX: top-left).
+    public var anchor: Letterbox.Anchor
     /// Input sizes other than the default must be multiples of this (the network's total stride).
     public var sizeMultiple: Int
 
     public init(width: Int, height: Int, channelOrder: ChannelOrder = .rgb, scale: Float = 1.0 / 255,
                 mean: [Float] = [0, 0, 0], std: [Float] = [1, 1, 1], resize: Resize = .letterbox,
-                fill: UInt8 = 128, sizeMultiple: Int = 32) {
+                fill: UInt8 = 128, anchor: Letterbox.Anchor = .center, sizeMultiple: Int = 32) {
         self.width = width; self.height = height; self.channelOrder = channelOrder; self.scale = scale
-        self.mean = mean; self.std = std; self.resize = resize; self.fill = fill; self.sizeMultiple = sizeMultiple
+        self.mean = mean; self.std = std; self.resize = resize; self.fill = fill; self.anchor = anchor
+        self.sizeMultiple = sizeMultiple
     }
 }
 
@@ -100,8 +104,9 @@ public struct ModelCard: Sendable {
 
 /// An object detector as the detection pipeline drives it: tensor in, candidate boxes out.
 ///
-/// The pipeline owns everything around it (decode, preprocess, NMS, mapping boxes back), so that every detector
-/// shares one preprocessing and one NMS. Implementations need not be thread-safe; the pipeline serialises calls.
+/// The pipeline owns everything around it (decode, preprocess, the post-processing the model declares — one
+/// NMS for every model that needs one —, mapping boxes back), so that every detector shares one preprocessing
+/// and one NMS. Implementations need not be thread-safe; the pipeline serialises calls.
 public protocol ObjectDetectionModel: AnyObject {
     var card: ModelCard { get }
     /// Class names indexed by class id.
@@ -113,10 +118,13 @@ public protocol ObjectDetectionModel: AnyObject {
     func candidates(_ input: Tensor, into collector: inout CandidateCollector) throws
     /// Frees buffers planned for input shapes other than `keep` (after a request at an unusual size).
     func releaseBuffers(keepingInputShape keep: [Int]?)
+    /// What the pipeline does with the candidates (default: class-aware NMS, as darknet YOLO).
+    var postprocessing: Postprocessing { get }
 }
 
 extension ObjectDetectionModel {
     public func releaseBuffers(keepingInputShape keep: [Int]?) {}
+    public var postprocessing: Postprocessing { .nms(classAware: true) }
 }
 
 /// A zoo entry: the card and how to build the model from its resolved folder.
@@ -149,7 +157,7 @@ public enum ModelZooError: Error, CustomStringConvertible, LocalizedError {
 /// The model zoo: every model VisionZoo can run, by name.
 public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
-    public static let entries: [ModelEntry] = DarknetZoo.entries
+    public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries
         + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
 
     /// The default object detector.

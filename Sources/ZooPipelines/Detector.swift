@@ -4,8 +4,8 @@ import ZooImage
 import ZooModels
 import ZooNN
 
-/// The object-detection pipeline: image bytes/file → decode → `Preprocess` → model → candidates → the shared
-/// NMS → boxes in original pixels → `DetectorResult` (JSON). The CLI (`vz detect`), `vz eval --model` and the
+/// The object-detection pipeline: image bytes/file → decode → `Preprocess` → model → candidates → the
+/// post-processing the model declares (the shared NMS, or none) → boxes in original pixels → `DetectorResult` (JSON). The CLI (`vz detect`), `vz eval --model` and the
 /// HTTP service all use this type, so they cannot disagree.
 ///
 /// Thread-safe: calls are serialised (the model plans its buffers once and reuses them).
@@ -94,8 +94,14 @@ public final class Detector: @unchecked Sendable {
         timings.inference = Self.ms(since: t)
         t = DispatchTime.now()
         try Interruption.check()
-        var kept = NMS.suppress(collector.detections(), threshold: options.iou, classAware: !options.agnostic,
+        var kept: [Detection]
+        switch model.postprocessing {
+        case .nms(let classAware):
+            kept = NMS.suppress(collector.detections(), threshold: options.iou, classAware: classAware && !options.agnostic,
                                 maxDetections: max(0, options.maxDetections))
+        case .none:
+            kept = Array(collector.detections().prefix(max(0, options.maxDetections)))
+        }
         for i in kept.indices {
             kept[i].box = transform.toOriginal(kept[i].box)
             let c = kept[i].classID

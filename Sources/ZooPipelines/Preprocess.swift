@@ -40,7 +40,8 @@ public struct Preprocess: Sendable {
         let resized: Image, transform: InputTransform
         switch resize {
         case .letterbox:
-            let (canvas, box) = image.letterboxed(width: w, height: h, fill: (input.fill, input.fill, input.fill))
+            let (canvas, box) = image.letterboxed(width: w, height: h, fill: (input.fill, input.fill, input.fill),
+                                                 anchor: input.anchor)
             resized = canvas
             transform = InputTransform(scaleX: box.scale, scaleY: box.scale, padX: box.padX, padY: box.padY,
                                        originalWidth: image.width, originalHeight: image.height)

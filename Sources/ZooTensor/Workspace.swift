@@ -1,4 +1,4 @@
-/// Scratch memory reused across forward passes (im2col buffers etc.); grows, never shrinks.
+/// Scratch memory reused across forward passes (im2col buffers etc.); grows, and shrinks only on `release()`.
 ///
 /// One per thread of inference: a workspace is not shared between concurrent forward passes. A pointer
 /// returned by `floats(_:slot:)` stays valid until the next request for the same slot with a larger count.
@@ -20,6 +20,9 @@ public final class Workspace: @unchecked Sendable {
         buffers[slot] = grown
         return grown.pointer
     }
+
+    /// Drops every buffer (after a pass at an unusual shape; the next pass grows them again).
+    public func release() { buffers.removeAll() }
 
     /// Total floats held (for tests that check a forward pass allocates nothing new).
     public var capacity: Int { buffers.reduce(0) { $0 + ($1?.count ?? 0) } }

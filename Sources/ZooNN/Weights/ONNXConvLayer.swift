@@ -13,6 +13,7 @@ extension ONNXWeightImporter {
         case .relu: fused = "Relu"
         case .leaky: fused = "LeakyRelu"
         case .sigmoid: fused = "Sigmoid"
+        case .silu: fused = "SiLU"
         default: throw ONNXError.unsupported("fusing \(activation) into Conv '\(path)'")
         }
         let c = try conv(path, in: inC, out: outC, kernel: kernel, stride: stride, padding: padding, groups: groups,

@@ -78,7 +78,8 @@ public struct ONNXWeightImporter {
     }
 
     /// The next `Conv`: square kernel, symmetric padding, dilation 1. `activation` names the op that must be the
-    /// sole consumer of its output (e.g. "Relu") when the Swift model fuses it, or nil for none.
+    /// sole consumer of its output (e.g. "Relu") when the Swift model fuses it, or nil for none; "SiLU" stands for the
+    /// exported pair `Sigmoid` + `Mul`.
     public mutating func conv(_ path: String, in inC: Int, out outC: Int, kernel: Int, stride: Int = 1,
                               padding: Int = 0, groups: Int = 1, bias: Bool = true, fused activation: String? = nil) throws -> ONNXConv {
         let n = try nextNode("Conv", path)
@@ -106,7 +107,8 @@ public struct ONNXWeightImporter {
         }
         let users = consumers[n.outputs.first ?? ""] ?? []
         let consumer = users.count == 1 ? users[0] : nil
-        if let activation, consumer != activation {
+        // SiLU is exported as `x · Sigmoid(x)`: the conv output feeds one Sigmoid and one Mul.
+        if let activation, activation == "SiLU" ? users.sorted() != ["Mul", "Sigmoid"] : consumer != activation {
             throw ONNXError.mismatch("Conv '\(path)' (weight '\(w.name)') is followed by \(users), model fuses \(activation)")
         }
         return ONNXConv(weight: w.tensor(), bias: b, stride: stride, padding: padding, groups: groups, consumer: consumer)

@@ -1,0 +1,56 @@
+import Foundation
+import ZooDetect
+import ZooNN
+
+/// A one-stage detector composed of modules: image tensor → backbone → neck → head → decoded candidates.
+/// YOLOX, NanoDet and FastestDet are instances with different modules; the pipeline (`Detector`) applies the
+/// post-processing the head declares.
+///
+/// Input `1, 3, H, W` preprocessed as the card's `ModelInput` says, H and W multiples of `card.input.sizeMultiple`.
+/// Not thread-safe (the pipeline serialises calls); the arena plans activation buffers on the first pass at a
+/// shape and reuses them afterwards.
+public final class SingleStageDetector: ObjectDetectionModel {
+    public let card: ModelCard
+    public let classNames: [String]
+    public let backbone: any Backbone
+    public let neck: any Neck
+    public let head: any DetectionHead
+    let arena = TensorArena()
+    let workspace = Workspace()
+    private var plannedShape: [Int]?
+
+    public init(card: ModelCard, classNames: [String], backbone: any Backbone, neck: any Neck, head: any DetectionHead) {
+        self.card = card; self.classNames = classNames
+        self.backbone = backbone; self.neck = neck; self.head = head
+    }
+
+    public var postprocessing: Postprocessing { head.postprocessing }
+
+    /// The raw head outputs for `x` (valid until the next call). Throws `Interrupted` between stages.
+    public func forward(_ x: Tensor) throws -> [Tensor] {
+        arena.reset()
+        let ctx = ForwardContext(arena: arena, workspace: workspace)
+        let features = backbone(x, ctx)
+        try Interruption.check()
+        let pyramid = neck(features, ctx)
+        try Interruption.check()
+        return head(pyramid, ctx)
+    }
+
+    public func candidates(_ input: Tensor, into collector: inout CandidateCollector) throws {
+        precondition(input.rank == 4 && input.shape[1] == 3, "\(card.name): input must be [1, 3, H, W], got \(input.shape)")
+        let raw = try forward(input)
+        try Interruption.check()
+        plannedShape = input.shape
+        head.decode(raw, inputHeight: input.shape[2], inputWidth: input.shape[3], into: &collector)
+    }
+
+    public func releaseBuffers(keepingInputShape keep: [Int]?) {
+        guard plannedShape != keep else { return }
+        // Buffers sized for an unusual input: drop them (the next pass at the usual size re-plans them).
+        arena.releaseAll()
+        workspace.release()
+        plannedShape = nil
+        MemoryRelease.returnFreedMemory()
+    }
+}
