@@ -37,8 +37,11 @@ struct FaceFixtureFile: Decodable {
     var input: Input
     var outputs: [FaceFixtureOutput]
 
-    static func load(_ name: String) throws -> FaceFixtureFile {
-        try JSONDecoder().decode(FaceFixtureFile.self, from: Data(contentsOf: TestData.fixture("faces/\(name).json")))
+    static func load(_ name: String) throws -> FaceFixtureFile { try load(path: "faces/\(name).json") }
+
+    /// A fixture in the same format elsewhere under Tests/Fixtures (e.g. `detect/yolox_nano_raw.json`).
+    static func load(path: String) throws -> FaceFixtureFile {
+        try JSONDecoder().decode(FaceFixtureFile.self, from: Data(contentsOf: TestData.fixture(path)))
     }
 
     var inputTensor: Tensor {

@@ -26,6 +26,11 @@ public final class SingleStageDetector: ObjectDetectionModel {
 
     public var postprocessing: Postprocessing { head.postprocessing }
 
+    /// Activation buffers held (tests: a repeated pass at one shape must not grow this).
+    public var arenaSlotCount: Int { arena.slotCount }
+    /// Scratch floats held by the kernel workspace.
+    public var workspaceCapacity: Int { workspace.capacity }
+
     /// The raw head outputs for `x` (valid until the next call). Throws `Interrupted` between stages.
     public func forward(_ x: Tensor) throws -> [Tensor] {
         arena.reset()
