@@ -58,8 +58,11 @@ struct BenchModel: ParsableCommand {
         }
         let folder = try WeightsStore.standard().require(entry.card)
         let detector = try make(folder, entry.card)
+        if let composed = detector as? SingleStageDetector {
+            return try benchComposed(composed, card: entry.card)
+        }
         guard let darknet = detector as? DarknetDetector else {
-            throw ValidationError("\(model): benchmarking is implemented for darknet models")
+            throw ValidationError("\(model): benchmarking is implemented for darknet and module-built detectors")
         }
         let net = darknet.network
         let s = size ?? entry.card.input.width
@@ -102,6 +105,40 @@ struct BenchModel: ParsableCommand {
                 Stderr.print(String(format: "%4d %-14@ %8.3f ms  %@", i, sec.layer.kind as NSString, layerTimes[i] * 1000 / Double(runs),
                                     shape.map(String.init).joined(separator: "x") as NSString))
             }
+        }
+    }
+
+    /// A module-built detector (`SingleStageDetector`): the forward pass (backbone → neck → head, no decoding).
+    func benchComposed(_ net: SingleStageDetector, card: ModelCard) throws {
+        let s = size ?? card.input.width
+        guard DetectorLimits.size.contains(s), s % card.input.sizeMultiple == 0 else {
+            throw ValidationError("--size must be a multiple of \(card.input.sizeMultiple) in \(DetectorLimits.size)")
+        }
+        let input = DarknetBenchInput.synthetic(channels: 3, height: s, width: s)
+        let p = input.pointer
+        for i in 0..<input.count { p[i] *= 255 }           // 0–255 pixels, as the BGR-0–255 models expect
+        for _ in 0..<warmup { _ = try net.forward(input) }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try net.forward(input)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let env = ProcessInfo.processInfo.environment
+        if json {
+            let obj: [String: Any] = [
+                "model": model, "size": s, "threads": Threads.count, "runs": runs,
+                "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
+                "blas_core": Threads.blasCoreName, "times_ms": times.map(r3),
+                "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)",
+            ]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(model) @\(s)x\(s), \(Threads.count) threads, BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
+            print(String(format: "forward: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
         }
     }
 

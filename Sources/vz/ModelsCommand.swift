@@ -11,9 +11,16 @@ struct Models: ParsableCommand {
     @Flag(help: "Print JSON lines instead of a table.")
     var json = false
 
+    @Argument(help: "Show only these models.")
+    var names: [String] = []
+
+    @Flag(help: "Also print each composed detector's modules (backbone → neck → head), every output's shape, stride and theoretical receptive field, its parameters and FLOPs at the default input size (loads the weights).")
+    var describe = false
+
     func run() throws {
         let store = WeightsStore.standard()
-        for e in ModelZoo.entries {
+        let entries = try names.isEmpty ? ModelZoo.entries : names.map { try ModelZoo.entry(named: $0) }
+        for e in entries {
             let c = e.card
             let local = store.locate(c)
             let threshold = FaceThresholds.calibrated(c.name)
@@ -40,6 +47,33 @@ struct Models: ParsableCommand {
                 if let threshold { print(String(format: "  threshold %.4f (cosine; %@)", threshold.value, threshold.source)) }
                 print("  local     \(local?.path ?? "not present")")
             }
+            if describe { try printDescription(e, store: store) }
+        }
+    }
+
+    /// The traced composition of a module-built detector (darknet and face models are not composed of modules).
+    func printDescription(_ e: ModelEntry, store: WeightsStore) throws {
+        guard case .detector(let make) = e.factory else { return }
+        let model = try make(try store.require(e.card), e.card)
+        guard let composed = model as? SingleStageDetector else {
+            if !json { print("  modules   (built from its darknet cfg: see the cfg for its layers)") }
+            return
+        }
+        let d = try DetectorDescription(composed)
+        if json {
+            let stages: [[String: Any]] = d.stages.map { s in
+                ["role": s.role, "module": s.module, "outputs": s.outputs.map { o -> [String: Any] in
+                    var r: [String: Any] = ["name": o.name, "shape": o.shape, "receptive_field": o.receptiveField.size]
+                    if let st = o.stride { r["stride"] = st }
+                    return r
+                }]
+            }
+            let obj: [String: Any] = ["name": d.model, "input": d.inputShape, "stages": stages, "parameters": d.parameters,
+                                      "flops": d.multiplyAccumulates * 2]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(d.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }
     }
 }
