@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Side by side, one run: each ONNX-sourced zoo model's forward pass in VisionZoo (`vz bench model --json`, a child
+process) and in onnxruntime (this process), 2 threads each, the same synthetic input (the formula of
+`DarknetBenchInput.synthetic` × 255, i.e. 0–255 pixels), ORT_ENABLE_ALL, alternating rounds; prints the median of
+each engine and the ratio vz / onnxruntime.
+
+Usage: VZ_WEIGHTS_PATH=../shared/data/weights python scripts/bench_onnx_side_by_side.py [--rounds 5] [--runs 20] [MODEL…]
+Needs onnxruntime + numpy (../shared/tools/ref-env.sh). Dev-time only.
+"""
+import argparse, json, os, statistics, subprocess, time
+import numpy as np
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "../../shared/data/weights")
+# zoo name: (onnx file under ../shared/data/weights, input size)
+MODELS = {"yolox-nano": ("yolox-nano/yolox_nano.onnx", 416)}
+
+
+def synthetic(size):
+    y, x = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    out = np.empty((1, 3, size, size), dtype=np.float32)
+    for c in range(3):
+        k = (37 * x + 91 * y + 53 * c + (x * y) % 97 + 29 * ((x >> 3) ^ (y >> 3))) % 256
+        out[0, c] = (k.astype(np.float32) / 255) * 255
+    return out
+
+
+def ort_times(sess, x, runs):
+    name = sess.get_inputs()[0].name
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter(); sess.run(None, {name: x}); times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--vz", default=os.path.join(HERE, "../.build/release/vz"))
+    ap.add_argument("models", nargs="*", default=list(MODELS))
+    a = ap.parse_args()
+    print(f"onnxruntime {ort.__version__}, 2 threads, ORT_ENABLE_ALL; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print("| model | size | vz median ms | onnxruntime median ms | ratio vz/ort |")
+    print("|---|---:|---:|---:|---:|")
+    for m in a.models:
+        rel, size = MODELS[m]
+        so = ort.SessionOptions(); so.intra_op_num_threads = 2; so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(os.path.join(DATA, rel), so, providers=["CPUExecutionProvider"])
+        x = synthetic(size)
+        ort_times(sess, x, 3)
+        ours, theirs = [], []
+        for _ in range(a.rounds):
+            out = subprocess.run([a.vz, "bench", "model", "--model", m, "--threads", "2", "--runs", str(a.runs), "--json"],
+                                 check=True, capture_output=True, text=True).stdout
+            ours.append(json.loads(out.strip().splitlines()[-1])["median_ms"])
+            theirs.append(statistics.median(ort_times(sess, x, a.runs)))
+        o, t = statistics.median(ours), statistics.median(theirs)
+        print(f"| {m} | {size} | {o:.2f} | {t:.2f} | {o / t:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
