@@ -10,6 +10,9 @@ and end-to-end detections from each model's own pre/post-processing re-implement
     `YOLOXHead.decode_outputs` (grid + exp, strides 8/16/32) and `yolox/utils/boxes.py` `postprocess`
     (score = obj · max cls, keep score ≥ conf, class-aware NMS without +1 areas = torchvision batched_nms),
     boxes divided by r; here conf 0.25 (VisionZoo's default), NMS IoU 0.45 (YOLOX exps' nmsthre).
+  * FastestDet, end to end: its `example/onnx-runtime/runtime.py` (cv2.resize to 352 × 352 INTER_LINEAR, BGR / 255;
+    score obj^0.6 · max(cls)^0.4 > conf, centre (cell + tanh(d)) / 22, size sigmoid(·), × image size; class-agnostic
+    NMS 0.45) — boxes kept as floats where runtime.py truncates them with int() (a < 1 px difference).
 Versions: onnxruntime 1.31.1, opencv-python-headless 4.x, numpy 2.x (any venv with them; ../shared/tools/ref-env.sh).
 Output: Tests/Fixtures/detect/<model>_raw.json and Tests/Fixtures/detect/anchor_free_detections.json.
 Usage: python scripts/make_anchor_free_fixtures.py
@@ -31,6 +34,7 @@ CONF, IOU = 0.25, 0.45
 # name: (onnx file, H, W, mean, std) — mean/std applied to the 0–255 LCG bytes.
 MODELS = {
     "yolox_nano": ("weights/yolox-nano/yolox_nano.onnx", 416, 416, 0.0, 1.0),
+    "fastestdet": ("weights/fastestdet/FastestDet.onnx", 352, 352, 0.0, 255.0),
 }
 
 
@@ -110,6 +114,34 @@ def yolox(sess, path):
     return {"width": w, "height": h, "detections": dets}
 
 
+def fastestdet(sess, path):
+    img = cv2.imread(path)
+    H, W = img.shape[:2]
+    x = cv2.resize(img, (352, 352), interpolation=cv2.INTER_LINEAR).reshape(1, 352, 352, 3).transpose(0, 3, 1, 2)
+    x = x.astype(np.float32) / 255.0
+    fm = sess.run(None, {sess.get_inputs()[0].name: x})[0][0].transpose(1, 2, 0)
+    gh, gw, _ = fm.shape
+    boxes, scores, classes = [], [], []
+    for i in range(gh):
+        for j in range(gw):
+            d = fm[i][j]
+            cls_index = int(np.argmax(d[5:]))
+            score = (d[0] ** 0.6) * (d[5 + cls_index] ** 0.4)
+            if score > CONF:
+                cx = (j + np.tanh(d[1])) / gw; cy = (i + np.tanh(d[2])) / gh
+                bw = 1 / (1 + np.exp(-d[3])); bh = 1 / (1 + np.exp(-d[4]))
+                boxes.append([(cx - 0.5 * bw) * W, (cy - 0.5 * bh) * H, (cx + 0.5 * bw) * W, (cy + 0.5 * bh) * H])
+                scores.append(score); classes.append(cls_index)
+    dets = []
+    if boxes:
+        boxes = np.array(boxes, dtype=np.float64); scores = np.array(scores, dtype=np.float64)
+        for k in nms(boxes, scores, IOU):
+            b = boxes[k]
+            b = [min(max(float(b[0]), 0), W), min(max(float(b[1]), 0), H), min(max(float(b[2]), 0), W), min(max(float(b[3]), 0), H)]
+            dets.append({"class_id": classes[k], "score": float(scores[k]), "box": [round(v, 3) for v in b]})
+    return {"width": W, "height": H, "detections": dets}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, spec in MODELS.items():
@@ -118,6 +150,8 @@ def main():
               "onnxruntime": ort.__version__, "opencv": cv2.__version__, "models": {}}
     s = session(MODELS["yolox_nano"][0])
     result["models"]["yolox-nano"] = {im: yolox(s, os.path.join(DATA, "images/detect", im)) for im in IMAGES}
+    s = session(MODELS["fastestdet"][0])
+    result["models"]["fastestdet"] = {im: fastestdet(s, os.path.join(DATA, "images/detect", im)) for im in IMAGES}
     with open(os.path.join(OUT, "anchor_free_detections.json"), "w") as f:
         json.dump(result, f, indent=1)
     for m, per in result["models"].items():

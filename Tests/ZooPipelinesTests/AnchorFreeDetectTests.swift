@@ -41,6 +41,9 @@ final class AnchorFreeDetectTests: XCTestCase {
 
     func testYOLOXNanoMatchesReferencePipeline() throws { try check("yolox-nano") }
 
+    /// FastestDet: class-agnostic NMS as its runtime example (the head declares it; no option needed).
+    func testFastestDetMatchesReferencePipeline() throws { try check("fastestdet") }
+
     /// COCO names, not darknet spellings, and the dog photo's three main objects.
     func testYOLOXNanoLabels() throws {
         let det = try Detector(model: try DetectTestSupport.model("yolox-nano"))
