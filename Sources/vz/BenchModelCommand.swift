@@ -115,8 +115,9 @@ struct BenchModel: ParsableCommand {
             throw ValidationError("--size must be a multiple of \(card.input.sizeMultiple) in \(DetectorLimits.size)")
         }
         let input = DarknetBenchInput.synthetic(channels: 3, height: s, width: s)
-        let p = input.pointer
-        for i in 0..<input.count { p[i] *= 255 }           // 0–255 pixels, as the BGR-0–255 models expect
+        // Pixels in the model's value range: 0–255 for models without scaling (YOLOX), 0–1 for those taking /255.
+        let scale = 1 / card.input.scale, p = input.pointer
+        for i in 0..<input.count { p[i] *= scale }
         for _ in 0..<warmup { _ = try net.forward(input) }
         var times: [Double] = []
         for _ in 0..<runs {
