@@ -10,9 +10,11 @@ public enum COCODatasetReader {
     }
 
     static func parse(_ root: JSONValue, _ j: JSONFields) throws -> GroundTruth {
+        let imageList = try j.array(root["images"], "images", limit: EvalLimits.maxImages)
         var images: [EvalImage] = []
         var imageIDs = Set<Int>()
-        for (n, v) in try j.array(root["images"], "images").enumerated() {
+        images.reserveCapacity(imageList.count)
+        for (n, v) in imageList.enumerated() {
             let f = "images[\(n)]"
             let o = try j.object(v, f)
             let id = try j.int(o["id"], f + ".id")
@@ -23,7 +25,7 @@ public enum COCODatasetReader {
         }
         var categories: [EvalCategory] = []
         var categoryIDs = Set<Int>()
-        for (n, v) in try j.array(root["categories"], "categories").enumerated() {
+        for (n, v) in try j.array(root["categories"], "categories", limit: EvalLimits.maxCategories).enumerated() {
             let f = "categories[\(n)]"
             let o = try j.object(v, f)
             let id = try j.int(o["id"], f + ".id")
@@ -32,7 +34,7 @@ public enum COCODatasetReader {
         }
         var annotations: [GTAnnotation] = []
         var annotationIDs = Set<Int>()
-        let list = root["annotations"] == nil ? [] : try j.array(root["annotations"], "annotations")
+        let list = root["annotations"] == nil ? [] : try j.array(root["annotations"], "annotations", limit: EvalLimits.maxAnnotations)
         annotations.reserveCapacity(list.count)
         for (n, v) in list.enumerated() {
             let f = "annotations[\(n)]"

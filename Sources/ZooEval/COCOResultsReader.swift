@@ -39,14 +39,15 @@ public struct COCOResults: Sendable {
         let list: [JSONValue]
         var prefix = ""
         if case .array(let a) = root {
+            try EvalLimits.checkCount(a.count, limit: EvalLimits.maxAnnotations, file: url.path, field: "top level")
             list = a
         } else if case .object = root {
             let o = root
-            list = try j.array(o["annotations"], "annotations")
+            list = try j.array(o["annotations"], "annotations", limit: EvalLimits.maxAnnotations)
             prefix = "annotations"
             if let imgs = o["images"] {
                 var map: [Int: String] = [:]
-                for (n, v) in try j.array(imgs, "images").enumerated() {
+                for (n, v) in try j.array(imgs, "images", limit: EvalLimits.maxImages).enumerated() {
                     let io = try j.object(v, "images[\(n)]")
                     let id = try j.int(io["id"], "images[\(n)].id")
                     if let name = io["file_name"] { map[id] = try j.string(name, "images[\(n)].file_name") }
@@ -55,7 +56,7 @@ public struct COCOResults: Sendable {
             }
             if let cats = o["categories"] {
                 var map: [Int: String] = [:]
-                for (n, v) in try j.array(cats, "categories").enumerated() {
+                for (n, v) in try j.array(cats, "categories", limit: EvalLimits.maxCategories).enumerated() {
                     let co = try j.object(v, "categories[\(n)]")
                     map[try j.int(co["id"], "categories[\(n)].id")] = try j.string(co["name"], "categories[\(n)].name")
                 }

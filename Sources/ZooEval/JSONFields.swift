@@ -4,8 +4,9 @@ import Foundation
 struct JSONFields {
     let file: String
 
-    /// Reads and parses a JSON file.
+    /// Reads and parses a JSON file (at most `EvalLimits.maxJSONBytes`, checked before reading).
     static func load(_ url: URL) throws -> JSONValue {
+        try EvalLimits.checkFileSize(url, limit: EvalLimits.maxJSONBytes, kind: "JSON")
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw EvalError.unreadable(file: url.path, reason: error.localizedDescription)
@@ -29,6 +30,13 @@ struct JSONFields {
         return a
     }
 
+    /// An array of at most `limit` items (checked before the caller allocates for them).
+    func array(_ v: JSONValue?, _ field: String, limit: Int) throws -> [JSONValue] {
+        let a = try array(v, field)
+        try EvalLimits.checkCount(a.count, limit: limit, file: file, field: field)
+        return a
+    }
+
     func number(_ v: JSONValue?, _ field: String) throws -> Double {
         guard let v, case .number(let d) = v else { throw fail(field, v == nil ? "missing" : "expected a number") }
         return d
@@ -45,13 +53,14 @@ struct JSONFields {
         return s
     }
 
-    /// `[x, y, w, h]` with non-negative width and height.
+    /// `[x, y, w, h]`: exactly four finite numbers, width and height non-negative.
     func bbox(_ v: JSONValue?, _ field: String) throws -> (Double, Double, Double, Double) {
         guard let v, case .array(let a) = v, a.count == 4 else {
             throw fail(field, v == nil ? "missing" : "expected [x, y, width, height]")
         }
         let x = try number(a[0], field + "[0]"), y = try number(a[1], field + "[1]")
         let w = try number(a[2], field + "[2]"), h = try number(a[3], field + "[3]")
+        guard x.isFinite, y.isFinite, w.isFinite, h.isFinite else { throw fail(field, "not a finite number") }
         guard w >= 0, h >= 0 else { throw fail(field, "negative width or height (\(w), \(h))") }
         return (x, y, w, h)
     }

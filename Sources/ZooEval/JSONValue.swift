@@ -21,11 +21,15 @@ enum JSONValue {
     }
 
     /// Parses a whole document; throws `JSONValue.SyntaxError` with the line and column of the problem.
-    static func parse(_ data: Data) throws -> JSONValue {
+    ///
+    /// Linear in the input and bounded: nesting deeper than `maxDepth` and more than `maxValues` values are
+    /// syntax errors (found before the value that exceeds them is built), so no input can exhaust the stack.
+    static func parse(_ data: Data, maxDepth: Int = EvalLimits.maxJSONDepth,
+                      maxValues: Int = EvalLimits.maxJSONValues) throws -> JSONValue {
         var bytes = [UInt8](data)
         bytes.append(0)   // sentinel: strtod and the scanner stop on it
         return try bytes.withUnsafeBufferPointer { buf in
-            var p = Parser(b: buf.baseAddress!, end: buf.count - 1)
+            var p = Parser(b: buf.baseAddress!, end: buf.count - 1, maxDepth: maxDepth, maxValues: maxValues)
             p.skipSpace()
             let v = try p.value(depth: 0)
             p.skipSpace()
@@ -45,9 +49,13 @@ enum JSONValue {
     struct Parser {
         let b: UnsafePointer<UInt8>
         let end: Int
+        let maxDepth: Int, maxValues: Int
         var i = 0
+        var values = 0
 
-        init(b: UnsafePointer<UInt8>, end: Int) { self.b = b; self.end = end }
+        init(b: UnsafePointer<UInt8>, end: Int, maxDepth: Int = EvalLimits.maxJSONDepth, maxValues: Int = EvalLimits.maxJSONValues) {
+            self.b = b; self.end = end; self.maxDepth = maxDepth; self.maxValues = maxValues
+        }
 
         func error(_ message: String) -> SyntaxError {
             var line = 1, col = 1
@@ -60,8 +68,10 @@ enum JSONValue {
         }
 
         mutating func value(depth: Int) throws -> JSONValue {
-            guard depth < 512 else { throw error("nested too deeply") }
+            guard depth < maxDepth else { throw error("nested deeper than \(maxDepth) levels") }
             guard i < end else { throw error("unexpected end of file") }
+            values += 1
+            guard values <= maxValues else { throw error("more than \(maxValues) values") }
             switch b[i] {
             case UInt8(ascii: "{"):
                 i += 1

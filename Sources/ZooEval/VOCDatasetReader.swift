@@ -20,6 +20,7 @@ public enum VOCDatasetReader {
             throw EvalError.unreadable(file: directory.path, reason: error.localizedDescription)
         }
         guard !files.isEmpty else { throw EvalError.unreadable(file: directory.path, reason: "no .xml files") }
+        try EvalLimits.checkCount(files.count, limit: EvalLimits.maxXMLFiles, file: directory.path, field: "*.xml")
         var parsed: [(file: URL, doc: VOCDocument)] = []
         for f in files { parsed.append((f, try VOCDocument.parse(f))) }
         parsed.sort { $0.doc.fileName < $1.doc.fileName }
@@ -56,14 +57,32 @@ struct VOCDocument {
     var height: Int
     var objects: [Object]
 
+    /// Parses one file. Bounded (`EvalLimits`: file size, element depth and count, attributes, text), so a
+    /// hostile file cannot exhaust the stack or memory; XML syntax errors are described in words with their
+    /// line and column.
     static func parse(_ url: URL) throws -> VOCDocument {
-        guard let parser = XMLParser(contentsOf: url) else {
-            throw EvalError.unreadable(file: url.path, reason: "cannot open")
+        try EvalLimits.checkFileSize(url, limit: EvalLimits.maxXMLBytes, kind: "XML")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw EvalError.unreadable(file: url.path, reason: error.localizedDescription)
         }
+        let parser = XMLParser(data: data)
+        parser.shouldResolveExternalEntities = false
         let collector = Collector()
         parser.delegate = collector
-        guard parser.parse(), collector.closed else {
-            throw EvalError.unreadable(file: url.path, reason: "not valid XML (\(parser.parserError?.localizedDescription ?? "parse error"))")
+        let ok = parser.parse()
+        if let limit = collector.limitExceeded {
+            throw EvalError.unreadable(file: url.path, reason: "\(limit) (line \(collector.limitLine))")
+        }
+        // `parse()` may return true after an error (swift-corelibs-foundation): the first error reported counts.
+        if let e = collector.firstError ?? (ok ? nil : (parser.parserError as NSError?).map { ($0.code, parser.lineNumber, parser.columnNumber) }) {
+            let reason = e.code == 5 ? (collector.closed ? "extra content after the root element" : "the file ends inside an element")
+                                     : Self.describeXMLError(e.code)
+            let place = e.line > 0 ? " (line \(e.line), column \(e.column))" : ""
+            throw EvalError.unreadable(file: url.path, reason: "not valid XML: \(reason)\(place)")
+        }
+        guard collector.closed else {
+            throw EvalError.unreadable(file: url.path, reason: data.isEmpty ? "the file is empty" : "not valid XML: the file ends inside an element")
         }
         func fail(_ field: String, _ problem: String) -> EvalError { .malformed(file: url.path, field: field, problem: problem) }
         guard let root = collector.root, root.name == "annotation" else { throw fail("annotation", "missing root element") }
@@ -107,21 +126,94 @@ struct VOCDocument {
         func child(_ n: String) -> Node? { children.first { $0.name == n } }
     }
 
+    /// libxml2's error codes (which `XMLParser` reports as `NSXMLParserErrorDomain` codes) in plain words.
+    static func describeXMLError(_ code: Int) -> String {
+        switch code {
+        case 1: return "the parser gave up (internal error)"
+        case 2: return "out of memory"
+        case 3, 4: return "no root element (the file is empty or does not start with '<')"
+        case 5: return "extra content after the root element, or the file ends inside an element"
+        case 6, 7, 8, 10...25: return "invalid character or entity reference"
+        case 9: return "invalid character"
+        case 26, 27: return "undeclared entity (only &lt; &gt; &amp; &quot; &apos; are known)"
+        case 38: return "'<' inside an attribute value"
+        case 39, 40, 43, 44: return "attribute value not quoted or not closed"
+        case 41: return "attribute without a value"
+        case 42: return "attribute given twice"
+        case 45: return "comment not closed"
+        case 46, 47: return "processing instruction not closed"
+        case 56, 57, 64: return "malformed XML declaration"
+        case 63: return "CDATA section not closed"
+        case 68: return "expected an element name after '<'"
+        case 73: return "expected '>'"
+        case 74: return "expected '</'"
+        case 75: return "expected '=' after an attribute name"
+        case 76: return "closing tag does not match the open element"
+        case 77: return "element not closed before the end of the file"
+        case 80: return "'--' inside a comment"
+        case 81, 84: return "bytes that are not valid in the file's encoding (UTF-8 expected)"
+        case 85: return "elements not properly nested"
+        case 86: return "extra content after the root element"
+        case 89: return "an entity refers to itself (entity loop)"
+        case 111: return "parsing was stopped"
+        default: return "XML syntax error (libxml2 code \(code))"
+        }
+    }
+
+    /// Builds the tree, refusing (and stopping the parser at) the first element, attribute or text over its limit.
     final class Collector: NSObject, XMLParserDelegate {
         var root: Node?
         var stack: [Node] = []
         /// True once the root element has been closed (libxml2 may accept a document cut short).
         var closed = false
+        var elements = 0, textLength = 0
+        /// The limit that stopped parsing, and its line.
+        var limitExceeded: String?
+        var limitLine = 0
+        /// The first syntax error libxml2 reported (later ones are consequences), with its place.
+        var firstError: (code: Int, line: Int, column: Int)?
+
+        func stop(_ parser: XMLParser, _ why: String) {
+            guard limitExceeded == nil else { return }
+            limitExceeded = why
+            limitLine = parser.lineNumber
+            parser.abortParsing()
+        }
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            if firstError == nil { firstError = ((parseError as NSError).code, parser.lineNumber, parser.columnNumber) }
+        }
+
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            guard limitExceeded == nil else { return }
+            guard stack.count < EvalLimits.maxXMLDepth else {
+                return stop(parser, "elements nested deeper than \(EvalLimits.maxXMLDepth) levels")
+            }
+            elements += 1
+            guard elements <= EvalLimits.maxXMLElements else {
+                return stop(parser, "more than \(EvalLimits.maxXMLElements) elements")
+            }
+            guard attributeDict.count <= EvalLimits.maxXMLAttributes else {
+                return stop(parser, "<\(elementName)> has more than \(EvalLimits.maxXMLAttributes) attributes")
+            }
+            guard root == nil || !stack.isEmpty else { return stop(parser, "a second root element <\(elementName)>") }
             let node = Node(name: elementName)
             if let top = stack.last { top.children.append(node) } else { root = node }
             stack.append(node)
         }
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+            guard limitExceeded == nil else { return }
             if let top = stack.popLast() { top.text = top.text.trimmingCharacters(in: .whitespacesAndNewlines) }
             if stack.isEmpty { closed = true }
         }
-        func parser(_ parser: XMLParser, foundCharacters string: String) { stack.last?.text += string }
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            guard limitExceeded == nil else { return }
+            textLength += string.utf8.count
+            guard textLength <= EvalLimits.maxXMLText else {
+                return stop(parser, "more than \(EvalLimits.maxXMLText >> 20) MiB of text")
+            }
+            stack.last?.text += string
+        }
     }
 }

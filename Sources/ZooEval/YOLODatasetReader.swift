@@ -28,6 +28,7 @@ public enum YOLODatasetReader {
         }
         let imageFiles = try list(imagesDirectory).filter { imageExtensions.contains($0.pathExtension.lowercased()) }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        try EvalLimits.checkCount(imageFiles.count, limit: EvalLimits.maxImages, file: imagesDirectory.path, field: "images")
         var imageByStem: [String: URL] = [:]
         for f in imageFiles { imageByStem[f.deletingPathExtension().lastPathComponent] = f }
         var labelByStem: [String: URL] = [:]
@@ -44,6 +45,7 @@ public enum YOLODatasetReader {
             let id = i + 1
             images.append(EvalImage(id: id, fileName: f.lastPathComponent, width: w, height: h))
             guard let label = labelByStem[f.deletingPathExtension().lastPathComponent] else { continue }
+            try EvalLimits.checkFileSize(label, limit: EvalLimits.maxTextBytes, kind: "label")
             let text: String
             do { text = try String(contentsOf: label, encoding: .utf8) } catch {
                 throw EvalError.unreadable(file: label.path, reason: error.localizedDescription)
@@ -69,6 +71,7 @@ public enum YOLODatasetReader {
                 guard v[2] >= 0, v[3] >= 0 else {
                     throw EvalError.malformed(file: label.path, field: field, problem: "negative width or height")
                 }
+                try EvalLimits.checkCount(anns.count + 1, limit: EvalLimits.maxAnnotations, file: label.path, field: field)
                 let W = Double(w), H = Double(h)
                 anns.append(GTAnnotation(id: anns.count + 1, imageID: id, categoryID: c + 1,
                                          x: (v[0] - v[2] / 2) * W, y: (v[1] - v[3] / 2) * H,
@@ -92,12 +95,14 @@ public enum YOLODatasetReader {
 
     /// Class names, one per line (blank lines skipped).
     public static func readNames(_ url: URL) throws -> [String] {
+        try EvalLimits.checkFileSize(url, limit: EvalLimits.maxTextBytes, kind: "names")
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw EvalError.unreadable(file: url.path, reason: error.localizedDescription)
         }
         let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !names.isEmpty else { throw EvalError.malformed(file: url.path, field: "names", problem: "no class names") }
+        try EvalLimits.checkCount(names.count, limit: EvalLimits.maxCategories, file: url.path, field: "names")
         return names
     }
 

@@ -43,7 +43,7 @@ final class JSONValueTests: XCTestCase {
         let bad: [(String, String)] = [
             ("[1, 2", "end of file"), ("{\"a\": 1,\n \"b\" 2}", "line 2"), ("[1] x", "after the JSON value"),
             ("[01]", "leading zero"), ("[\"a\\q\"]", "escape"), ("[1.]", "after '.'"), ("[tru]", "literal"),
-            ("\"abc", "unterminated"), (String(repeating: "[", count: 600), "deeply"), ("", "end of file"),
+            ("\"abc", "unterminated"), (String(repeating: "[", count: 600), "nested deeper than 64 levels"), ("", "end of file"),
         ]
         for (text, part) in bad {
             XCTAssertThrowsError(try JSONValue.parse(Data(text.utf8)), text) { error in
