@@ -30,6 +30,14 @@ public final class MTCNN: FaceDetector, @unchecked Sendable {
         /// the shared images: every real face scores ≥ 0.975, while the cascade's two false positives on t1.jpg
         /// (a hand, a glass) score 0.869 and 0.863. `cascade(_:)` ignores it.
         public var minScore: Float = 0.9
+        /// Work bound: pyramid levels whose P-Net input would be longer than this on either side are skipped,
+        /// so cost and memory stop growing with the image (a 9500 × 9500 input otherwise starts at 5700 × 5700).
+        /// Images up to 3413 px (2048 / 0.6) are unaffected; in larger ones the smallest face found grows to
+        /// `minFaceSize · longest side · 0.6 / 2048` pixels (e.g. 56 px at 9500 px).
+        public var maxPyramidSide = 2048
+        /// Work bound: P-Net candidates kept per pyramid level and over all levels before each NMS (the
+        /// highest-scoring ones), so NMS cost does not depend on image content.
+        public var maxCandidates = 10_000
         public init() {}
     }
 
@@ -52,11 +60,11 @@ public final class MTCNN: FaceDetector, @unchecked Sendable {
 
     /// Faces with `score ≥ configuration.minScore`, by descending score.
     public func detect(_ image: Image) throws -> [FaceDetection] {
-        cascade(image).filter { $0.score >= configuration.minScore }
+        try cascade(image).filter { $0.score >= configuration.minScore }
     }
 
     /// The full cascade output, as facenet-pytorch returns it (by descending score, no final filter).
-    public func cascade(_ image: Image) -> [FaceDetection] {
+    public func cascade(_ image: Image) throws -> [FaceDetection] {
         let w = image.width, h = image.height
         guard w > 0, h > 0 else { return [] }
         let workspace = Workspace()
@@ -66,6 +74,7 @@ public final class MTCNN: FaceDetector, @unchecked Sendable {
         var cand = Candidates()
         for scale in pyramid(width: w, height: h) {
             let hs = Int(Double(h) * scale + 1), ws = Int(Double(w) * scale + 1)
+            if max(hs, ws) > configuration.maxPyramidSide { continue }
             let x = Tensor(zeros: [1, 3, hs, ws])
             MTCNNAreaResize.resize(image, x0: 0, y0: 0, x1: w, y1: h, outW: ws, outH: hs, normalize: true, into: x.pointer)
             let (reg, prob) = pnet(x, workspace: workspace)
@@ -81,8 +90,11 @@ public final class MTCNN: FaceDetector, @unchecked Sendable {
                                  score: p[i], reg: [r[i], r[plane + i], r[2 * plane + i], r[3 * plane + i]])
                 }
             }
+            level = level.top(configuration.maxCandidates)
             cand.append(contentsOf: level.picking(level.nms(0.5, .iou, pixelOffset: 0)))
+            try Interruption.check()
         }
+        cand = cand.top(configuration.maxCandidates)
         cand = cand.picking(cand.nms(0.7, .iou, pixelOffset: 0))
         for i in 0..<cand.count {   // regression with w = x2 - x1 (no +1 at this stage, as the reference)
             let rw = cand.boxes[4 * i + 2] - cand.boxes[4 * i], rh = cand.boxes[4 * i + 3] - cand.boxes[4 * i + 1]
@@ -189,6 +201,13 @@ struct Candidates {
                             overlap: overlap, pixelOffset: pixelOffset)
             }
         }
+    }
+
+    /// The `k` highest-scoring candidates in their original order (all of them when there are at most `k`).
+    func top(_ k: Int) -> Candidates {
+        guard count > k else { return self }
+        let keep = (0..<count).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k).sorted()
+        return picking(Array(keep))
     }
 
     func picking(_ idx: [Int]) -> Candidates {
