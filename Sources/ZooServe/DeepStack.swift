@@ -3,6 +3,16 @@ import ZooPipelines
 
 /// Response shapes of the DeepStack / CodeProject.AI vision API.
 enum DeepStack {
+    /// The form field `min_confidence` (DeepStack's default 0.4), in `DetectorLimits.threshold`.
+    static func minConfidence(_ text: String?) throws -> Float {
+        guard let s = text else { return 0.4 }
+        let r = DetectorLimits.threshold
+        guard let v = Float(s), r.contains(v) else {
+            throw ServeError.badRequest("min_confidence: '\(s)' is not a number in \(r.lowerBound)...\(r.upperBound)")
+        }
+        return v
+    }
+
     /// `{"success": true, "predictions": [{"label", "confidence", "x_min", "y_min", "x_max", "y_max"}], "count",
     /// "inferenceMs", "processMs"}`; coordinates are integer pixels of the original image (DeepStack rounds).
     static func detection(_ r: DetectorResult, processMs: Double) -> [String: Any] {

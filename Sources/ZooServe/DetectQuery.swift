@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ZooModels
 import ZooPipelines
 
 /// `POST /v1/detect` query parameters, named like the `vz detect` flags:
@@ -22,7 +23,13 @@ struct DetectQuery {
         }
         func number(_ name: String, in range: ClosedRange<Float>) throws -> Float? {
             guard let s = q[name] else { return nil }
-            guard let v = Float(s), range.contains(v) else { throw ServeError.badRequest("\(name): '\(s)' is not a number in [\(range.lowerBound), \(range.upperBound)]") }
+            guard let v = Float(s), range.contains(v) else { throw ServeError.badRequest("\(name): '\(s)' is not a number in \(range.lowerBound)...\(range.upperBound)") }
+            any = true
+            return v
+        }
+        func integer(_ name: String, in range: ClosedRange<Int>, _ what: String = "") throws -> Int? {
+            guard let s = q[name] else { return nil }
+            guard let v = Int(s), range.contains(v) else { throw ServeError.badRequest("\(name): '\(s)' is not an integer in \(range.lowerBound)...\(range.upperBound)\(what)") }
             any = true
             return v
         }
@@ -34,16 +41,11 @@ struct DetectQuery {
             default: throw ServeError.badRequest("\(name): '\(s)' is not a boolean (true/false)")
             }
         }
-        if let v = try number("conf", in: 0...1) { o.confidence = v }
-        if let v = try number("iou", in: 0...1) { o.iou = v }
-        if let s = q["size"] {
-            guard let v = Int(s), v > 0 else { throw ServeError.badRequest("size: '\(s)' is not a positive integer") }
-            o.size = v; any = true
-        }
-        if let s = q["max-det"] {
-            guard let v = Int(s), v >= 0 else { throw ServeError.badRequest("max-det: '\(s)' is not an integer >= 0") }
-            o.maxDetections = v; any = true
-        }
+        if let v = try number("conf", in: DetectorLimits.threshold) { o.confidence = v }
+        if let v = try number("iou", in: DetectorLimits.threshold) { o.iou = v }
+        // The model's multiple is checked by `check(sizeMultiple:model:)` once the model is known.
+        if let v = try integer("size", in: DetectorLimits.size, " (a multiple of the model's stride, 32 for YOLOs)") { o.size = v }
+        if let v = try integer("max-det", in: DetectorLimits.maxDetections) { o.maxDetections = v }
         if let s = q["classes"] {
             o.classes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             any = true
@@ -52,5 +54,27 @@ struct DetectQuery {
         if try flag("no-letterbox") { o.resize = .stretch }
         model = q["model"]
         options = any ? o : nil
+    }
+
+    /// Checks what depends on the model: `size` must be a multiple of its `sizeMultiple`. Called by the route
+    /// before the body is read, so a bad size costs nothing (no queueing, no allocation).
+    func check(sizeMultiple: Int, model name: String) throws {
+        if let size = options?.size, size % max(1, sizeMultiple) != 0 {
+            throw ServeError.badRequest("size: \(size) is not a multiple of \(sizeMultiple) (the stride of \(name)); range \(DetectorLimits.size.lowerBound)...\(DetectorLimits.size.upperBound)")
+        }
+    }
+}
+
+extension VisionService {
+    /// The checks of a detection request that need no body: the model is a loaded one (404), `size` is a multiple
+    /// of its stride (400). The routes call it before reading the body, so a bad request is answered at once.
+    func preflight(_ query: DetectQuery) throws {
+        let name = query.model ?? defaultModel
+        guard configuration.models.contains(name) else {
+            throw ServeError.notFound("unknown model '\(name)'; loaded: \(configuration.models.joined(separator: ", "))")
+        }
+        if let multiple = (try? ModelZoo.entry(named: name))?.card.input.sizeMultiple {
+            try query.check(sizeMultiple: multiple, model: name)
+        }
     }
 }

@@ -4,25 +4,25 @@ enum OpenAPIDocument {
 {
   "openapi": "3.0.3",
   "info": {"title": "VisionZoo service (vz serve)", "version": "0.1.0",
-           "description": "Object detection and face verification on the CPU over HTTP. DeepStack / CodeProject.AI compatible routes under /v1/vision; native routes return the same JSON as the vz CLI. Every error is {\"success\": false, \"error\": message, \"status\": code}."},
+           "description": "Object detection and face verification on the CPU over HTTP. DeepStack / CodeProject.AI compatible routes under /v1/vision; native routes return the same JSON as the vz CLI. Every error is {\"success\": false, \"error\": message, \"status\": code}. Every numeric parameter is checked against the range stated here before the body is read (400 naming the parameter and its range). A known path asked with a method it does not list answers 405 with an Allow header; a multipart body has at most 64 parts, each with at most 8 KiB of headers (400 beyond); a body not received whole within --body-timeout-s (default 30 s) is answered 408 and the connection closed."},
   "paths": {
-    "/": {"get": {"summary": "Web page (pick an image, see boxes and JSON)", "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
-    "/healthz": {"get": {"summary": "Liveness: the process answers", "responses": {"200": {"description": "alive", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
-    "/readyz": {"get": {"summary": "Readiness: models loaded and not shutting down", "responses": {
+    "/": {"get": {"summary": "Web page (pick an image, see boxes and JSON)", "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}, "200": {"description": "HTML", "content": {"text/html": {}}}}}},
+    "/healthz": {"get": {"summary": "Liveness: the process answers", "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}, "200": {"description": "alive", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
+    "/readyz": {"get": {"summary": "Readiness: models loaded and not shutting down", "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}, 
       "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}}},
       "503": {"description": "loading or draining", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"type": "object", "properties": {"ready": {"type": "boolean"}, "error": {"type": "string"}}}}}}}}},
-    "/metrics": {"get": {"summary": "Prometheus metrics (text exposition format 0.0.4)", "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}}}},
-    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {}}}}}},
-    "/v1/models": {"get": {"summary": "Loaded models", "responses": {"200": {"description": "models", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Models"}}}}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (text exposition format 0.0.4)", "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}, "200": {"description": "metrics", "content": {"text/plain": {}}}}}},
+    "/openapi.json": {"get": {"summary": "This document", "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}, "200": {"description": "OpenAPI 3 document", "content": {"application/json": {}}}}}},
+    "/v1/models": {"get": {"summary": "Loaded models", "responses": {"405": {"$ref": "#/components/responses/MethodNotAllowed"}, "200": {"description": "models", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Models"}}}}}}},
     "/v1/detect": {"post": {
       "summary": "Detect objects; the response is the JSON object `vz detect` prints for one image",
       "parameters": [
         {"name": "model", "in": "query", "schema": {"type": "string"}, "description": "a loaded model (default: the first)"},
-        {"name": "conf", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.25}},
-        {"name": "iou", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.45}},
-        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 32}, "description": "square input size, a multiple of 32"},
+        {"name": "conf", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.25}, "description": "confidence threshold, 0...1"},
+        {"name": "iou", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.45}, "description": "NMS IoU threshold, 0...1"},
+        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 32, "maximum": 2048, "multipleOf": 32}, "description": "square input side in pixels: a multiple of 32 (the model's stride) in 32...2048 (default: the model's, 416 for yolov3-tiny)"},
         {"name": "classes", "in": "query", "schema": {"type": "string"}, "description": "comma-separated class names to keep"},
-        {"name": "max-det", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 300}},
+        {"name": "max-det", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 300}, "description": "detections returned, 0...10000"},
         {"name": "agnostic", "in": "query", "schema": {"type": "boolean", "default": false}},
         {"name": "no-letterbox", "in": "query", "schema": {"type": "boolean", "default": false}}
       ],
@@ -35,23 +35,25 @@ enum OpenAPIDocument {
         "200": {"description": "detections", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetectResult"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
         "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
-        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"}}}},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
     "/v1/vision/detection": {"post": {
       "summary": "DeepStack / CodeProject.AI object detection",
       "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
-        "image": {"type": "string", "format": "binary"}, "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.4}}}}}},
+        "image": {"type": "string", "format": "binary"}, "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.4, "description": "0...1"}}}}}},
       "responses": {
         "200": {"description": "predictions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeepStackDetection"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "413": {"$ref": "#/components/responses/TooLarge"},
         "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"},
-        "504": {"$ref": "#/components/responses/Timeout"}}}},
+        "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
     "/v1/faces/verify": {"post": {
       "summary": "Same person or not; the response is the JSON object `vz verify` prints (faces[].image: the upload's filename, else the field name)",
       "parameters": [
         {"name": "detector", "in": "query", "schema": {"type": "string"}, "description": "must name the loaded face detector (vz serve --faces)"},
         {"name": "recognizer", "in": "query", "schema": {"type": "string"}, "description": "must name the loaded recognizer"},
-        {"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": -1, "maximum": 1}, "description": "cosine threshold (default: the recognizer's calibrated one, see /v1/models)"},
-        {"name": "face-index", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "use the N-th largest face"},
+        {"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": -1, "maximum": 1}, "description": "cosine threshold, -1...1 (default: the recognizer's calibrated one, see /v1/models)"},
+        {"name": "face-index", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9999, "default": 0}, "description": "use the N-th largest face, 0...9999 (422 if the image has fewer)"},
         {"name": "no-rotate", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "do not try other orientations when no upright face is found"},
         {"name": "aligned", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "inputs are aligned face crops (ArcFace 112x112 layout): skip detection"}
       ],
@@ -62,7 +64,8 @@ enum OpenAPIDocument {
         "200": {"description": "decision", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FaceVerification"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
         "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
-        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"}}}},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
     "/v1/vision/face/match": {"post": {
       "summary": "DeepStack / CodeProject.AI face match",
       "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image1", "image2"], "properties": {
@@ -73,7 +76,8 @@ enum OpenAPIDocument {
           "success": {"type": "boolean"}, "similarity": {"type": "number"}, "code": {"type": "integer"}, "inferenceMs": {"type": "integer"}, "processMs": {"type": "integer"}}}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
         "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
-        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"}}}}
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}}
   },
   "components": {
     "schemas": {
@@ -117,6 +121,8 @@ enum OpenAPIDocument {
       "TooLarge": {"description": "body over --max-body-mb", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unprocessable": {"description": "image over --max-pixels, or no face found (the error names the field)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unavailable": {"description": "queue full, loading, shutting down, or the face pipeline failed to load (the error says why)", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "MethodNotAllowed": {"description": "this path does not answer that method", "headers": {"Allow": {"schema": {"type": "string"}, "description": "the methods the path answers"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "BodyTimeout": {"description": "the body did not arrive whole within --body-timeout-s; the connection is closed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Timeout": {"description": "not finished within --timeout-s", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     }
   }

@@ -19,6 +19,10 @@ public struct ServeConfiguration: Sendable {
     public var queue = 16
     /// Per-request limit (queue wait + inference), in seconds.
     public var timeoutSeconds = 30.0
+    /// Whole-request-body limit in seconds, from the end of the request head to the last body byte (408 and the
+    /// connection closed beyond): a body trickled byte by byte must not hold a connection open indefinitely (each
+    /// byte would reset the idle timer).
+    public var bodyTimeoutSeconds = 30.0
     /// Graceful-shutdown drain limit in seconds: in-flight requests get this long to finish after SIGTERM.
     public var shutdownGraceSeconds = 30.0
     /// Face verification pipeline for `/v1/faces/verify` and `/v1/vision/face/match` (`vz verify`'s defaults);
@@ -29,4 +33,27 @@ public struct ServeConfiguration: Sendable {
     public var store: WeightsStore = .standard()
 
     public init() {}
+}
+
+/// The documented ranges of the numeric `vz serve` options (`vz serve --help` states them; `Serve.validate()`
+/// checks them before anything is loaded or bound).
+public enum ServeLimits {
+    public static let port: ClosedRange<Int> = 0...65535
+    /// `--max-body-mb` (MiB): a body is held in memory whole, with its multipart parts copied once more.
+    public static let maxBodyMB: ClosedRange<Double> = 0.001...1024
+    /// `--max-pixels`: at most the image decoder's own default limit (`DecodeOptions.maxPixels`, 100 Mpx).
+    public static let maxPixels: ClosedRange<Int> = 1...100_000_000
+    /// `--concurrency`: each slot loads every model once more.
+    public static let concurrency: ClosedRange<Int> = 1...64
+    /// `--queue`.
+    public static let queue: ClosedRange<Int> = 0...10_000
+    /// `--timeout-s`.
+    public static let timeoutSeconds: ClosedRange<Double> = 0.001...3600
+    /// `--body-timeout-s`.
+    public static let bodyTimeoutSeconds: ClosedRange<Double> = 0.1...3600
+    /// `--threads`.
+    public static let threads: ClosedRange<Int> = 1...256
+
+    /// `"1...64"`, `"0.001...1024"`: a range as `--help` and the errors print it.
+    public static func text<T: Comparable>(_ r: ClosedRange<T>) -> String { "\(r.lowerBound)...\(r.upperBound)" }
 }

@@ -12,6 +12,10 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
     case badRequest(String)
     /// 404: unknown model name.
     case notFound(String)
+    /// 405: a known route asked with another method; `allow` lists the methods it answers (the `Allow` header).
+    case methodNotAllowed(method: String, path: String, allow: [String])
+    /// 408: the request body did not arrive within `--body-timeout-s` (the connection is closed after the answer).
+    case bodyTimeout(seconds: Double)
     /// 413: the body exceeds `--max-body-mb`.
     case bodyTooLarge(limit: Int)
     /// 422: a well-formed image the service refuses (too many pixels).
@@ -29,6 +33,8 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .badRequest: return 400
         case .notFound: return 404
+        case .methodNotAllowed: return 405
+        case .bodyTimeout: return 408
         case .bodyTooLarge: return 413
         case .unprocessable: return 422
         case .overloaded, .notReady: return 503
@@ -40,11 +46,18 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .badRequest(let m), .notFound(let m), .unprocessable(let m), .internalError(let m), .notReady(let m): return m
+        case .methodNotAllowed(let method, let path, let allow):
+            return "method \(method) not allowed on \(path) (allowed: \(allow.joined(separator: ", ")))"
+        case .bodyTimeout(let s):
+            return "request body not received within \(Self.seconds(s)) s (--body-timeout-s); closing the connection"
         case .bodyTooLarge(let limit): return "request body exceeds the limit of \(limit) bytes (--max-body-mb)"
         case .overloaded(let q): return "server busy: all inference slots are in use and the queue (\(q)) is full; retry later"
         case .timeout(let stage): return "request timed out while \(stage == "queue" ? "waiting in the queue" : "running \(stage)") (--timeout-s)"
         }
     }
+
+    /// `30`, `0.5`: seconds without a trailing ".0".
+    static func seconds(_ s: Double) -> String { s == s.rounded() && abs(s) < 1e9 ? String(Int(s)) : String(s) }
 
     /// Seconds a client should wait before retrying (for 503s).
     public var retryAfter: Int? {

@@ -2,14 +2,20 @@ import Foundation
 import Hummingbird
 
 /// Counts and times every request, and turns every failure into the JSON error body
-/// (`ServeError` as is; Hummingbird's own errors such as 404/405 keep their status; anything else is a 500).
+/// (`ServeError` as is; a known path asked with another method: 405 + `Allow`; Hummingbird's other errors keep
+/// their status; anything else is a 500).
 struct ServeMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServiceMetrics
 
-    /// Routes reported under their own label; anything else is `other` (bounded label cardinality).
-    static let routes: Set<String> = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/models", "/v1/detect",
-                                      "/v1/vision/detection", "/v1/vision/face/match", "/v1/faces/verify"]
+    /// Every route and the methods it answers (`VisionServer.makeRouter` registers exactly these): another method
+    /// on a known path is answered 405 with `Allow`, not 404. Metrics report these paths under their own label;
+    /// anything else is `other` (bounded label cardinality).
+    static let methods: [String: [String]] = [
+        "/": ["GET"], "/healthz": ["GET"], "/readyz": ["GET"], "/metrics": ["GET"], "/openapi.json": ["GET"],
+        "/v1/models": ["GET"], "/v1/detect": ["POST"], "/v1/vision/detection": ["POST"],
+        "/v1/vision/face/match": ["POST"], "/v1/faces/verify": ["POST"],
+    ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -19,16 +25,21 @@ struct ServeMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let e as ServeError {
             response = HTTPJSON.error(e)
+        } catch let e as any HTTPResponseError where e.status.code == 404 || e.status.code == 405 {
+            let path = request.uri.path
+            if let allow = Self.methods[path] {
+                response = HTTPJSON.error(.methodNotAllowed(method: "\(request.method)", path: path, allow: allow))
+            } else {
+                response = HTTPJSON.response(["success": false, "error": "no route for \(request.method) \(path)", "status": 404],
+                                             status: .notFound)
+            }
         } catch let e as any HTTPResponseError {
-            let code = e.status.code
-            let message = code == 404 ? "no route for \(request.method) \(request.uri.path)"
-                : code == 405 ? "method \(request.method) not allowed on \(request.uri.path)" : "\(e.status.reasonPhrase)"
-            response = HTTPJSON.response(["success": false, "error": message, "status": code], status: e.status)
+            response = HTTPJSON.response(["success": false, "error": "\(e.status.reasonPhrase)", "status": e.status.code], status: e.status)
         } catch {
             response = HTTPJSON.error(.internalError("\(error)"))
         }
         let path = request.uri.path
-        metrics.requestFinished(route: Self.routes.contains(path) ? path : "other", method: "\(request.method)",
+        metrics.requestFinished(route: Self.methods[path] != nil ? path : "other", method: "\(request.method)",
                                 status: response.status.code, seconds: (ContinuousClock.now - start).seconds)
         return response
     }

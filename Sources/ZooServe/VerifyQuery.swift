@@ -1,4 +1,5 @@
 import Foundation
+import ZooPipelines
 
 /// `POST /v1/faces/verify` query parameters, named like the `vz verify` flags:
 /// `detector`, `recognizer` (must name the loaded pipeline), `threshold`, `face-index`, `no-rotate`, `aligned`.
@@ -13,6 +14,11 @@ struct VerifyQuery: Equatable {
     var noRotate = false
     /// Inputs are already aligned crops (ArcFace 112×112 layout): skip detection.
     var aligned = false
+
+    /// `threshold`: a cosine.
+    static let thresholdRange: ClosedRange<Float> = -1...1
+    /// `face-index`: at most as many faces as a detector returns (`DetectorLimits.maxDetections`).
+    static let faceIndexRange: ClosedRange<Int> = 0...(DetectorLimits.maxDetections.upperBound - 1)
 
     static let known: Set<String> = ["detector", "recognizer", "threshold", "face-index", "no-rotate", "aligned"]
 
@@ -36,13 +42,15 @@ struct VerifyQuery: Equatable {
         detector = q["detector"]
         recognizer = q["recognizer"]
         if let s = q["threshold"] {
-            guard let v = Float(s), v.isFinite, (-1...1).contains(v) else {
-                throw ServeError.badRequest("threshold: '\(s)' is not a cosine in [-1, 1]")
+            guard let v = Float(s), v.isFinite, Self.thresholdRange.contains(v) else {
+                throw ServeError.badRequest("threshold: '\(s)' is not a cosine in \(Self.thresholdRange.lowerBound)...\(Self.thresholdRange.upperBound)")
             }
             threshold = v
         }
         if let s = q["face-index"] {
-            guard let v = Int(s), v >= 0 else { throw ServeError.badRequest("face-index: '\(s)' is not an integer >= 0") }
+            guard let v = Int(s), Self.faceIndexRange.contains(v) else {
+                throw ServeError.badRequest("face-index: '\(s)' is not an integer in \(Self.faceIndexRange.lowerBound)...\(Self.faceIndexRange.upperBound)")
+            }
             faceIndex = v
         }
         noRotate = try flag("no-rotate")

@@ -46,8 +46,10 @@ public final class VisionServer: Sendable {
             HTTPJSON.response(service.modelsJSON)
         }
         router.post("/v1/detect") { request, _ -> Response in
-            let upload = try await ImageUpload.read(request, field: "image", limit: service.configuration.maxBodyBytes)
+            // The query (ranges, model, size multiple) is checked before the body is read: a bad request costs nothing.
             let parsed = try DetectQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+            try service.preflight(parsed)
+            let upload = try await ImageUpload.read(request, field: "image", limit: service.configuration.maxBodyBytes)
             let result = try await service.detect(upload.data, name: upload.filename, model: parsed.model, options: parsed.options)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: result.jsonLine)))
         }
@@ -57,18 +59,14 @@ public final class VisionServer: Sendable {
             guard let image = form.part("image") else {
                 throw ServeError.badRequest("multipart field 'image' is missing")
             }
-            var confidence: Float = 0.4
-            if let s = form.text("min_confidence") {
-                guard let v = Float(s), v >= 0, v <= 1 else { throw ServeError.badRequest("min_confidence: '\(s)' is not a number in [0, 1]") }
-                confidence = v
-            }
+            let confidence = try DeepStack.minConfidence(form.text("min_confidence"))
             let result = try await service.detect(image.data, name: image.filename, model: nil,
                                                   options: DetectorOptions(confidence: confidence))
             return HTTPJSON.response(DeepStack.detection(result, processMs: (ContinuousClock.now - start).seconds * 1000))
         }
         router.post("/v1/faces/verify") { request, _ -> Response in
-            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
             let query = try VerifyQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
             let (a, b) = try Self.imagePair(form)
             let result = try await service.verify(a, b, query: query)
             let line: String
@@ -120,8 +118,11 @@ public final class VisionServer: Sendable {
         var logger = logger ?? Logger(label: "vz.serve")
         if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
         let bound = PortBox()
+        let bodySeconds = cfg.bodyTimeoutSeconds
         let app = Application(router: makeRouter(),
-                              server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+                              server: .http1(configuration: .init(
+                                  additionalChannelHandlers: [BodyDeadlineHandler(seconds: bodySeconds)],
+                                  idleTimeout: .seconds(60))),
                               configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: "vz/\(VisionZooVersion.string)"),
                               onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },
                               logger: logger)

@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to bind (loopback by default).")
     var host = "127.0.0.1"
-    @Option(help: "TCP port (0: any free port).")
+    @Option(help: "TCP port (0: any free port; range \(L.text(L.port))).")
     var port = 8080
     @Option(help: "Comma-separated detection models to load; the first is the default.")
     var models = "yolov3-tiny"
@@ -29,27 +29,35 @@ struct Serve: AsyncParsableCommand {
     var faces = "\(FaceModelFactory.defaultDetector),\(FaceModelFactory.defaultRecognizer)"
     @Flag(help: "Do not load a face pipeline (the face routes answer 404).")
     var noFaces = false
-    @Option(help: "Threads per inference (default: VZ_THREADS or all cores).")
+    @Option(help: "Threads per inference (default: VZ_THREADS or all cores; range \(L.text(L.threads))).")
     var threads: Int?
-    @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 beyond).")
+    @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 beyond; range \(L.text(L.maxBodyMB))).")
     var maxBodyMB: Double = 20
-    @Option(name: .customLong("max-pixels"), help: "Largest image in pixels, width × height (422 beyond).")
+    @Option(name: .customLong("max-pixels"), help: "Largest image in pixels, width × height (422 beyond; range \(L.text(L.maxPixels))).")
     var maxPixels = 40_000_000
-    @Option(help: "Inferences running at once (each model is loaded this many times).")
+    @Option(help: "Inferences running at once (each model is loaded this many times; range \(L.text(L.concurrency))).")
     var concurrency = 1
-    @Option(help: "Requests that may wait for an inference slot (503 + Retry-After beyond).")
+    @Option(help: "Requests that may wait for an inference slot (503 + Retry-After beyond; range \(L.text(L.queue))).")
     var queue = 16
-    @Option(name: .customLong("timeout-s"), help: "Per-request limit in seconds, queue wait included (504 beyond).")
+    @Option(name: .customLong("timeout-s"), help: "Per-request limit in seconds, queue wait included (504 beyond; range \(L.text(L.timeoutSeconds))).")
     var timeoutS: Double = 30
+    @Option(name: .customLong("body-timeout-s"), help: "Limit in seconds for receiving a whole request body (408 and the connection closed beyond; range \(L.text(L.bodyTimeoutSeconds))).")
+    var bodyTimeoutS: Double = 30
+
+    private typealias L = ServeLimits
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be > 0") }
-        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be > 0") }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be >= 1") }
-        guard queue >= 0 else { throw ValidationError("--queue must be >= 0") }
-        guard timeoutS > 0 else { throw ValidationError("--timeout-s must be > 0") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+        func check<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws {
+            guard range.contains(value) else { throw ValidationError("--\(name) \(value) is out of range \(L.text(range))") }
+        }
+        try check("port", port, L.port)
+        try check("max-body-mb", maxBodyMB, L.maxBodyMB)
+        try check("max-pixels", maxPixels, L.maxPixels)
+        try check("concurrency", concurrency, L.concurrency)
+        try check("queue", queue, L.queue)
+        try check("timeout-s", timeoutS, L.timeoutSeconds)
+        try check("body-timeout-s", bodyTimeoutS, L.bodyTimeoutSeconds)
+        if let threads { try check("threads", threads, L.threads) }
         guard !modelList.isEmpty else { throw ValidationError("--models names no model") }
         if !noFaces {
             guard let f = facePair else { throw ValidationError("--faces wants 'detector,recognizer', e.g. mtcnn,sface") }
@@ -76,6 +84,7 @@ struct Serve: AsyncParsableCommand {
         cfg.host = host; cfg.port = port; cfg.models = modelList
         cfg.maxBodyBytes = Int(maxBodyMB * 1024 * 1024); cfg.maxPixels = maxPixels
         cfg.concurrency = concurrency; cfg.queue = queue; cfg.timeoutSeconds = timeoutS
+        cfg.bodyTimeoutSeconds = bodyTimeoutS
         cfg.faces = noFaces ? nil : facePair
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {

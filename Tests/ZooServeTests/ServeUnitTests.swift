@@ -97,3 +97,22 @@ final class Counter: @unchecked Sendable {
     func enter() { lock.lock(); current += 1; maximum = max(maximum, current); lock.unlock() }
     func leave() { lock.lock(); current -= 1; lock.unlock() }
 }
+
+/// Issue 14 item 3: a 50,000-part body is refused by the part-count limit after scanning 64 parts, fast.
+final class ServeMultipartLimitTests: XCTestCase {
+    func testFiftyThousandPartsRefusedQuickly() throws {
+        let fields = (0..<50_000).map { (name: "f\($0)", filename: String?.none, data: Data("x".utf8)) }
+        let (body, type) = ServeTestSupport.multipart(fields)
+        let boundary = try XCTUnwrap(MultipartForm.boundary(contentType: type))
+        let t0 = ContinuousClock.now
+        XCTAssertThrowsError(try MultipartForm(body: body, boundary: boundary)) { e in
+            XCTAssertTrue("\(e)".contains("too many multipart parts (limit 64)"), "\(e)")
+        }
+        XCTAssertLessThan(ContinuousClock.now - t0, .milliseconds(200))
+        // Under the limit, a large many-part body is parsed in linear time.
+        var limits = MultipartForm.Limits(); limits.maxParts = 60_000
+        let t1 = ContinuousClock.now
+        XCTAssertEqual(try MultipartForm(body: body, boundary: boundary, limits: limits).parts.count, 50_000)
+        XCTAssertLessThan(ContinuousClock.now - t1, .seconds(1))
+    }
+}

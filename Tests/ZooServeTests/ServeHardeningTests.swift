@@ -1,0 +1,50 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import XCTest
+@testable import ZooServe
+import ZooTestSupport
+
+/// Issue 14 items 8 and 10 against a real server on a loopback port.
+final class ServeHardeningTests: XCTestCase {
+    func testWrongMethodIs405AndTrickledBodyIs408() async throws {
+        let cfg = try ServeTestSupport.configuration { $0.bodyTimeoutSeconds = 2 }
+        let (server, client) = try await ServeTestSupport.start(cfg, waitReady: false)
+        do {
+            let r = try await client.send("DELETE", "/healthz")
+            XCTAssertEqual(r.status, 405, r.text)
+            XCTAssertEqual(r.headers["allow"], "GET")
+            let g = try await client.send("GET", "/v1/detect")
+            XCTAssertEqual(g.headers["allow"], "POST")
+            let none = try await client.send("GET", "/nowhere")
+            XCTAssertEqual(none.status, 404)
+            // A body trickled at 10 B/s: 408 after the 2 s deadline (was: held open indefinitely).
+            let port = server.port
+            let (status, seconds) = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(String, Double), Error>) in
+                Thread {
+                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    defer { close(fd) }
+                    var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET)
+                    addr.sin_port = in_port_t(UInt16(port).bigEndian); addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                    var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    let t0 = Date()
+                    let head = "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n"
+                    _ = head.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                    var got = [UInt8](), buf = [UInt8](repeating: 0, count: 4096)
+                    while Date().timeIntervalSince(t0) < 8 {
+                        _ = "x".withCString { Glibc.send(fd, $0, 1, Int32(MSG_NOSIGNAL)) }
+                        let n = recv(fd, &buf, buf.count, 0)
+                        if n > 0 { got += buf[0..<n]; if got.count > 12 { break } } else if n == 0 { break }
+                    }
+                    c.resume(returning: (String(decoding: got.prefix(12), as: UTF8.self), Date().timeIntervalSince(t0)))
+                }.start()
+            }
+            XCTAssertEqual(status, "HTTP/1.1 408")
+            XCTAssertGreaterThan(seconds, 1.9); XCTAssertLessThan(seconds, 4)
+        } catch { try await server.shutdown(); throw error }
+        try await server.shutdown()
+    }
+}
