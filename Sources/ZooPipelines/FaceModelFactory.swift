@@ -64,8 +64,8 @@ public enum FaceModelFactory {
         if let override {
             let complete = spec.files.allSatisfy { FileManager.default.fileExists(atPath: override.appendingPathComponent($0.name).path) }
             if complete { return override }
-        } else if let card = try? ModelZoo.entry(named: spec.id).card, let f = WeightsStore.standard().locate(card) {
-            return f
+        } else if let card = try? ModelZoo.entry(named: spec.id).card, WeightsStore.standard().locate(card) != nil {
+            return try WeightsStore.standard().require(card)   // pinned sha256 checked
         }
         let files = spec.files.map(\.name).joined(separator: ", ")
         if let override { throw Failure(description: "\(override.path): needs \(files) for \(spec.id)") }

