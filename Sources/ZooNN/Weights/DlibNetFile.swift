@@ -261,6 +261,7 @@ struct DlibReader {
             let base = raw.baseAddress! + position
             for i in 0..<count { t.pointer[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         }
+        if let problem = WeightLimits.nonFiniteProblem(t) { throw fail("tensor \(dims) at offset \(at): \(problem)") }
         return t
     }
 }

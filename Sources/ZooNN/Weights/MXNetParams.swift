@@ -113,6 +113,7 @@ public struct MXNetParams {
         default:
             throw MXNetError.unsupported("\(what): type flag \(typeFlag) (only float32/64/16 weights)")
         }
+        if let problem = WeightLimits.nonFiniteProblem(t) { throw MXNetError.unsupported("\(what): \(problem)") }
         return t
     }
 

@@ -58,6 +58,9 @@ public struct ONNXWeightImporter {
         guard t.dataType == .float || t.dataType == .float16 || t.dataType == .double else {
             throw ONNXError.mismatch("\(what) '\(t.name)' of '\(path)' is \(t.dataType), not floating point")
         }
+        if !t.floats.isEmpty, let problem = t.floats.withUnsafeBufferPointer({ WeightLimits.nonFiniteProblem($0.baseAddress!, count: $0.count) }) {
+            throw ONNXError.mismatch("\(what) '\(t.name)' of '\(path)': \(problem)")
+        }
         return t
     }
 

@@ -130,6 +130,7 @@ public enum TorchPickle {
                 while d >= 0 { index[d] += 1; if index[d] < t.shape[d] { break }; index[d] = 0; d -= 1 }
             }
         }
+        if let problem = WeightLimits.nonFiniteProblem(out) { throw TorchPickleError(file: file, "\(name): \(problem)") }
         return out
     }
 
