@@ -117,18 +117,20 @@ public enum ImageDecoder {
     }
 
     /// Reads a whole regular file with POSIX calls so errors carry errno text. Opened non-blocking so that a
-    /// FIFO cannot hang the reader (it is refused as `notAFile`).
-    static func readFile(_ url: URL, maxBytes: Int) throws -> Data {
+    /// FIFO cannot hang the reader (it is refused as `notAFile` before a byte is read); devices such as
+    /// `/dev/zero` are refused the same way. Every entry point that reads an image from a path goes through here
+    /// (`decode(contentsOf:)`, `Detector.detect(contentsOf:)`, the `vz` commands).
+    public static func readFile(_ url: URL, maxBytes: Int = DecodeOptions().maxFileBytes) throws -> Data {
         let path = url.path
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
             if e == EISDIR { throw ImageError(file: path, .isDirectory) }
-            throw ImageError(file: path, .unreadable(String(cString: strerror(e))))
+            throw ImageError(file: path, .unreadable(errnoText(e)))
         }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ImageError(file: path, .unreadable(String(cString: strerror(errno)))) }
+        guard fstat(fd, &st) == 0 else { throw ImageError(file: path, .unreadable(errnoText(errno))) }
         let type = st.st_mode & S_IFMT
         if type == S_IFDIR { throw ImageError(file: path, .isDirectory) }
         guard type == S_IFREG else { throw ImageError(file: path, .notAFile) }
@@ -148,9 +150,20 @@ public enum ImageDecoder {
             }
             return nil
         }
-        if let e = failure { throw ImageError(file: path, .unreadable(String(cString: strerror(e)))) }
+        if let e = failure { throw ImageError(file: path, .unreadable(errnoText(e))) }
         if done < size { data.count = done }
         guard done > 0 else { throw ImageError(file: path, .empty) }
         return data
+    }
+
+    /// The system's text for `e`, with the cause spelled out where strerror's wording misleads
+    /// (ELOOP: "symlink loop", not only "Too many levels of symbolic links").
+    public static func errnoText(_ e: Int32) -> String {
+        switch e {
+        case ELOOP: return "symlink loop (too many levels of symbolic links)"
+        case ENOENT: return "no such file or directory"
+        case EACCES: return "permission denied"
+        default: return String(cString: strerror(e))
+        }
     }
 }

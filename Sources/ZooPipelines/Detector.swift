@@ -60,9 +60,7 @@ public final class Detector: @unchecked Sendable {
     public func detect(contentsOf url: URL) throws -> DetectorResult {
         let t0 = DispatchTime.now()
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DetectorError.unreadable(url.path, error.localizedDescription)
-        }
+        data = try ImageDecoder.readFile(url, maxBytes: decodeOptions.maxFileBytes)  // FIFO/device/ELOOP-safe
         let image = try ImageDecoder.decode(data, name: url.path, options: decodeOptions)
         let decodeTime = Self.ms(since: t0)
         var r = try detect(image, name: url.path)

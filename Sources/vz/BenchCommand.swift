@@ -22,15 +22,15 @@ struct BenchOps: ParsableCommand {
         abstract: "Conv GFLOPS vs raw cblas_sgemm GFLOPS of the same GEMM size (small-detector shapes)."
     )
 
-    @Option(help: "Threads for OpenBLAS and our loops (default: VZ_THREADS or all cores).")
+    @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
-    @Option(help: "Timed runs per measurement (the median is reported).")
+    @Option(help: "Timed runs per measurement, \(OptionRanges.text(OptionRanges.runs)) (the median is reported).")
     var runs = 20
-    @Option(help: "Untimed warm-up runs.")
+    @Option(help: "Untimed warm-up runs, \(OptionRanges.text(OptionRanges.warmup)).")
     var warmup = 3
     @Flag(help: "Print JSON instead of a Markdown table.")
     var json = false
-    @Option(help: "Tuning: upper bound on floats per im2col band (default \(Conv2dKernel.im2colTileFloats)).")
+    @Option(help: "Tuning: upper bound on floats per im2col band, \(OptionRanges.text(OptionRanges.im2colTile)) (default \(Conv2dKernel.im2colTileFloats)).")
     var im2colTileFloats: Int?
     @Flag(help: "Take the Winograd path out of `.auto` (3×3 stride-1 layers then run im2col + GEMM).")
     var noWinograd = false
@@ -65,6 +65,13 @@ struct BenchOps: ParsableCommand {
         let convMinMs: Double, sgemmMinMs: Double
         /// im2col + GEMM median for the same layer when `.auto` chose another path (else equal to `convMs`).
         let im2colMs: Double
+    }
+
+    func validate() throws {
+        try OptionRanges.check(threads, OptionRanges.threads, "threads")
+        try OptionRanges.check(runs, OptionRanges.runs, "runs")
+        try OptionRanges.check(warmup, OptionRanges.warmup, "warmup")
+        try OptionRanges.check(im2colTileFloats, OptionRanges.im2colTile, "im2col-tile-floats")
     }
 
     func run() throws {

@@ -46,6 +46,11 @@ struct BenchModel: ParsableCommand {
     func validate() throws {
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+        try OptionRanges.check(size, DetectorLimits.size, "size")
+        try OptionRanges.check(threads, OptionRanges.threads, "threads")
+        try OptionRanges.check(runs, OptionRanges.runs, "runs")
+        try OptionRanges.check(warmup, OptionRanges.warmup, "warmup")
+        try OptionRanges.check(im2colTile, OptionRanges.im2colTile, "im2col-tile")
     }
 
     func run() throws {

@@ -13,14 +13,29 @@ struct Detect: ParsableCommand {
         discussion: """
         Prints one result per image on stdout (default JSON lines: {"image", "width", "height", "model", \
         "timings_ms": {...}, "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
-        pixels of the original image). Progress goes to stderr when stderr is a terminal; unreadable or \
-        undecodable files are reported on stderr and skipped.
+        pixels of the original image; with --save also "saved": the annotated copy's path). Progress goes to \
+        stderr when stderr is a terminal; unreadable or undecodable files are reported on stderr and skipped.
+
+        INPUTS
+          Files named on the command line are read whatever their extension; folders are walked recursively for \
+          .jpg/.jpeg/.jpe/.jfif/.png files (symlinked files followed, symlinked folders not entered). A folder \
+          with no images is an error ("no images found in DIR"). FIFOs and devices are refused, never read.
+
+        --save DIR
+          Annotated copies mirror the inputs under DIR: a folder keeps its name and its tree, a file goes to the \
+          top level (`vz detect b/imgs c/imgs x/p.jpg --save out` writes out/imgs/..., out/imgs-2/... and \
+          out/p.jpg); two inputs that would get the same name get -2, -3, ... suffixes. Formats other than \
+          .png/.jpg/.jpeg are written as .png. Nothing is ever written onto an input image (checked by inode \
+          before anything runs: `vz detect a --save .` is refused) nor outside DIR; DIR may be a subfolder of an \
+          input folder (it is skipped when walking), not an input folder itself. The last stderr line says where \
+          the copies went.
 
         EXIT CODES
           0   every image was processed
-          1   some images could not be read or decoded (the others were processed)
-          2   nothing could run: unknown model, missing weights (see `vz weights pull`), bad --size/--classes
-          64  invalid command line
+          1   some inputs could not be read, decoded or saved, or a folder held no images (the others were processed)
+          2   nothing could run: unknown model, missing weights (see `vz weights pull`), bad --size/--classes, \
+              a --save folder that would overwrite inputs
+          64  invalid command line (e.g. an option out of its range)
         """)
 
     @Argument(help: "Image files or folders.")
@@ -29,19 +44,19 @@ struct Detect: ParsableCommand {
     @Option(help: "Model name (see `vz models`).")
     var model = ModelZoo.defaultDetector
 
-    @Option(help: "Confidence threshold: keep boxes whose score exceeds it.")
+    @Option(help: "Confidence threshold, \(OptionRanges.text(DetectorLimits.threshold)): keep boxes whose score exceeds it.")
     var conf: Float = 0.25
 
-    @Option(help: "NMS IoU threshold.")
+    @Option(help: "NMS IoU threshold, \(OptionRanges.text(DetectorLimits.threshold)).")
     var iou: Float = 0.45
 
-    @Option(help: "Square input size (a multiple of 32; default: the model's).")
+    @Option(help: "Square input size, \(OptionRanges.text(DetectorLimits.size)) and a multiple of 32 (default: the model's).")
     var size: Int?
 
     @Option(help: "Comma-separated class names to keep, e.g. person,car.")
     var classes: String?
 
-    @Option(name: .customLong("max-det"), help: "Maximum detections per image.")
+    @Option(name: .customLong("max-det"), help: "Maximum detections per image, \(OptionRanges.text(DetectorLimits.maxDetections)).")
     var maxDet = 300
 
     @Flag(help: "Class-agnostic NMS (boxes of different classes suppress each other).")
@@ -50,10 +65,10 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("no-letterbox"), help: "Stretch images to the input size (as OpenCV blobFromImage) instead of letterboxing.")
     var noLetterbox = false
 
-    @Option(help: "Threads (default: VZ_THREADS or all cores).")
+    @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
 
-    @Option(help: "Write annotated images (boxes, labels, scores) into this folder.")
+    @Option(help: "Write annotated images (boxes, labels, scores) into this folder, mirroring the inputs (see --save DIR below).")
     var save: String?
 
     @Option(help: "Output format: jsonl, txt or csv.")
@@ -62,14 +77,31 @@ struct Detect: ParsableCommand {
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, txt, csv }
 
     func validate() throws {
-        guard conf >= 0, conf <= 1 else { throw ValidationError("--conf must be in [0, 1]") }
-        guard iou >= 0, iou <= 1 else { throw ValidationError("--iou must be in [0, 1]") }
-        guard maxDet >= 0 else { throw ValidationError("--max-det must be >= 0") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+        try OptionRanges.check(conf, DetectorLimits.threshold, "conf")
+        try OptionRanges.check(iou, DetectorLimits.threshold, "iou")
+        try OptionRanges.check(size, DetectorLimits.size, "size")
+        try OptionRanges.check(maxDet, DetectorLimits.maxDetections, "max-det")
+        try OptionRanges.check(threads, OptionRanges.threads, "threads")
     }
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        let skipping = Set([save].compactMap { $0 }.map(OutputFolder.canonical))
+        let inputs = ImageInputs(paths, skipping: skipping)
+        var output: OutputFolder?, stems: [String] = []
+        do {
+            if let save {
+                output = try OutputFolder(save, inputRoots: inputs.roots, inputs: inputs.fileIDs, option: "--save")
+                stems = OutputFolder.stems(for: inputs)
+                for (item, stem) in zip(inputs.items, stems) {   // refuse before anything runs
+                    try output!.check(stem + "." + OutputFolder.outputExtension(of: item.path))
+                }
+            }
+        } catch {
+            Stderr.print("vz detect: \(OutputFolder.describe(error)); nothing written (annotated copies mirror the inputs "
+                         + "under the --save folder: choose one that does not hold them, e.g. --save out)")
+            throw ExitCode(2)
+        }
         let options = DetectorOptions(
             confidence: conf, iou: iou, maxDetections: maxDet, agnostic: agnostic,
             classes: classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } },
@@ -79,41 +111,64 @@ struct Detect: ParsableCommand {
             Stderr.print("vz detect: \(error)")
             throw ExitCode(2)
         }
-        let inputs = ImageWalker.collect(paths)
-        var failed = inputs.missing.count
-        for m in inputs.missing { Stderr.print("vz detect: \(m): no such file or directory") }
-        let saveDir = save.map { URL(fileURLWithPath: $0) }
-        if let saveDir { try? FileManager.default.createDirectory(at: saveDir, withIntermediateDirectories: true) }
-        let progress = Progress(total: inputs.files.count, enabled: isatty(2) != 0)
+        var failed = inputs.problems.count
+        for m in inputs.problems { Stderr.print("vz detect: \(m)") }
+        let progress = Progress(total: inputs.items.count, enabled: isatty(2) != 0)
         if format == .csv { print(DetectorResult.csvHeader) }
-        for (i, item) in inputs.files.enumerated() {
-            progress.update(done: i, current: item.url.lastPathComponent)
+        for (i, item) in inputs.items.enumerated() {
+            progress.update(done: i, current: (item.path as NSString).lastPathComponent)
+            let image: Image, result: DetectorResult
             do {
-                let result = try detector.detect(contentsOf: item.url)
-                progress.clear()
-                switch format {
-                case .jsonl: print(result.jsonLine)
-                case .txt: for l in result.textLines { print(l) }
-                case .csv: for r in result.csvRows { print(r) }
-                }
-                fflush(stdout)
-                if let saveDir { try annotate(item, result: result, into: saveDir, decode: detector.decodeOptions) }
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let data = try ImageDecoder.readFile(item.url, maxBytes: detector.decodeOptions.maxFileBytes)
+                image = try ImageDecoder.decode(data, name: item.path, options: detector.decodeOptions)
+                let decodeMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                var r = try detector.detect(image, name: item.path)
+                r.timings.decode = decodeMs
+                result = r
             } catch {
                 progress.clear()
-                Stderr.print("vz detect: skipped \(item.url.path): \(error)")
+                Stderr.print("vz detect: skipped \(item.path): \(OutputFolder.describe(error))")
+                failed += 1
+                continue
+            }
+            var saved: String?, saveError: String?
+            if let output {
+                do {
+                    let rel = output.claim(stems[i] + "." + OutputFolder.outputExtension(of: item.path))
+                    saved = try output.write(annotated(image, result: result), to: rel)
+                } catch { saveError = OutputFolder.describe(error) }
+            }
+            progress.clear()
+            switch format {
+            case .jsonl:
+                var line = result.jsonLine
+                if let saved { line = String(line.dropLast()) + ", \"saved\": \(JSONText.string(saved))}" }
+                print(line)
+            case .txt: for l in result.textLines { print(l) }
+            case .csv: for r in result.csvRows { print(r) }
+            }
+            fflush(stdout)
+            if let saveError {
+                Stderr.print("vz detect: \(item.path): annotated copy not saved: \(saveError)")
                 failed += 1
             }
         }
-        progress.finish(total: inputs.files.count)
+        progress.finish(total: inputs.items.count)
+        if let output {
+            Stderr.print("vz detect: wrote \(output.written) annotated image\(output.written == 1 ? "" : "s") under \(output.display)"
+                         + (output.display == output.real ? "" : " (\(output.real))"))
+        }
         if failed > 0 {
-            Stderr.print("vz detect: \(failed) of \(inputs.files.count + inputs.missing.count) inputs failed")
+            Stderr.print("vz detect: \(failed) problem\(failed == 1 ? "" : "s") among \(paths.count) input path\(paths.count == 1 ? "" : "s") "
+                         + "(\(inputs.items.count) image\(inputs.items.count == 1 ? "" : "s") found)")
             throw ExitCode(1)
         }
     }
 
-    /// Draws boxes and "label score" tags and writes the image under `dir` (mirroring folder structure).
-    func annotate(_ item: ImageWalker.Item, result: DetectorResult, into dir: URL, decode: DecodeOptions) throws {
-        var image = try ImageDecoder.decode(contentsOf: item.url, options: decode)
+    /// A copy of `image` with boxes and "label score" tags drawn.
+    func annotated(_ image: Image, result: DetectorResult) -> Image {
+        var image = image
         let thickness = max(2, min(image.width, image.height) / 300)
         let scale = max(1, min(image.width, image.height) / 400)
         for d in result.detections.reversed() {   // highest score drawn last, on top
@@ -127,41 +182,26 @@ struct Detect: ParsableCommand {
                             x: Int(b.x1.rounded()), y: Int(b.y1.rounded()) - labelHeight, color: text,
                             background: color, scale: scale)
         }
-        var out = dir.appendingPathComponent(item.relative)
-        let ext = out.pathExtension.lowercased()
-        if ext != "png" && ext != "jpg" && ext != "jpeg" { out = out.deletingPathExtension().appendingPathExtension("png") }
-        try FileManager.default.createDirectory(at: out.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try ImageEncoder.write(image, to: out)
+        return image
     }
 }
 
-/// Expands command-line paths into image files: files as given, folders walked recursively (sorted) for
-/// files with image extensions.
-enum ImageWalker {
-    struct Item { var url: URL; /// Path to use under `--save`.
-        var relative: String }
-    static let extensions: Set<String> = ["jpg", "jpeg", "png", "jpe", "jfif"]
-
-    static func collect(_ paths: [String]) -> (files: [Item], missing: [String]) {
-        var files: [Item] = [], missing: [String] = []
-        let fm = FileManager.default
-        for p in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { missing.append(p); continue }
-            let url = URL(fileURLWithPath: p)
-            if !isDir.boolValue { files.append(Item(url: url, relative: url.lastPathComponent)); continue }
-            var found: [Item] = []
-            let base = url.standardizedFileURL.resolvingSymlinksInPath().path
-            if let e = fm.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey]) {
-                for case let f as URL in e where extensions.contains(f.pathExtension.lowercased()) {
-                    let full = f.standardizedFileURL.resolvingSymlinksInPath().path
-                    let rel = full.hasPrefix(base + "/") ? String(full.dropFirst(base.count + 1)) : f.lastPathComponent
-                    found.append(Item(url: f, relative: url.lastPathComponent + "/" + rel))
-                }
+/// JSON string literals for lines assembled by hand.
+enum JSONText {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
             }
-            files += found.sorted { $0.url.path < $1.url.path }
         }
-        return (files, missing)
+        return out + "\""
     }
 }
 

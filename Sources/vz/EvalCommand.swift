@@ -38,10 +38,10 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("protocol"), help: "coco (pycocotools COCOeval), voc07 (11-point) or voc (all-point, VOC2010+).")
     var evalProtocol: EvalProtocol = .coco
 
-    @Option(help: "Maximum detections per image (pycocotools' largest maxDets).")
+    @Option(help: "Maximum detections per image, 1...\(DetectorLimits.maxDetections.upperBound) (pycocotools' largest maxDets).")
     var maxDets: Int = 100
 
-    @Option(help: "Score threshold for --model.")
+    @Option(help: "Score threshold for --model, \(OptionRanges.text(DetectorLimits.threshold)).")
     var conf: Float = 0.001
 
     @Flag(help: "Count VOC 'difficult' boxes like any other (default: ignored, as VOC does).")
@@ -61,7 +61,8 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if (model == nil) == (detections == nil) { throw ValidationError("give exactly one of --model NAME or --detections FILE") }
-        if maxDets < 1 { throw ValidationError("--max-dets must be at least 1") }
+        try OptionRanges.check(maxDets, 1...DetectorLimits.maxDetections.upperBound, "max-dets")
+        try OptionRanges.check(conf, DetectorLimits.threshold, "conf")
         if let format, DatasetFormat(rawValue: format) == nil { throw ValidationError("--format must be coco, yolo or voc") }
     }
 
@@ -125,7 +126,7 @@ struct Eval: ParsableCommand {
         print(report.classTable)
         if let outputJson {
             do { try report.jsonData().write(to: url(outputJson)) } catch {
-                throw EvalError.unreadable(file: outputJson, reason: "cannot write: \(error.localizedDescription)")
+                throw EvalError.unreadable(file: outputJson, reason: "cannot write: \(OutputFolder.describe(error))")
             }
         }
         if let plot { try PRCurvePlot.write(curves, title: "PR curves (\(report.protocolName))", to: url(plot)) }

@@ -6,8 +6,10 @@ import ZooTensor
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the BLAS library, threads, CPU features and build configuration.")
 
-    @Option(help: "Threads for OpenBLAS and our loops (default: VZ_THREADS or all cores).")
+    @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
+
+    func validate() throws { try OptionRanges.check(threads, OptionRanges.threads, "threads") }
 
     @Flag(help: "Print JSON instead of text.")
     var json = false

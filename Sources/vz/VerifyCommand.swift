@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZooImage
 import ZooModels
 import ZooPipelines
 import ZooTensor
@@ -37,13 +38,13 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Detector weights folder (default: weights/<name> or VZ_WEIGHTS_PATH).")
     var detectorWeights: String?
 
-    @Option(help: "Cosine threshold (default: the recognizer's calibrated threshold).")
+    @Option(help: "Cosine threshold, \(OptionRanges.text(OptionRanges.cosine)) (default: the recognizer's calibrated threshold).")
     var threshold: Float?
 
     @Flag(help: "Inputs are already aligned face crops (ArcFace 112x112 layout): skip detection.")
     var aligned = false
 
-    @Option(help: "Use the N-th largest face (0 = largest).")
+    @Option(help: "Use the N-th largest face, \(OptionRanges.text(OptionRanges.faceIndex)) (0 = largest).")
     var faceIndex: Int?
 
     @Flag(help: "Do not try other orientations when no upright face is found.")
@@ -61,10 +62,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Calibrate thresholds on an identity-per-folder tree DIR/<identity>/<image> (all pairs).")
     var calibrate: String?
 
-    @Option(help: "With --calibrate: an extra target false-accept rate.")
+    @Option(help: "With --calibrate: an extra target false-accept rate, in (0, 1).")
     var far: Double?
 
-    @Option(help: "Threads (default: VZ_THREADS or all cores).")
+    @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
 
     func validate() throws {
@@ -72,6 +73,9 @@ struct VerifyCommand: ParsableCommand {
         if pairs == nil && calibrate == nil && images.count != 2 { throw ValidationError("give two images, or --pairs FILE, or --calibrate DIR") }
         if (pairs != nil || calibrate != nil) && !images.isEmpty { throw ValidationError("--pairs/--calibrate take no image arguments") }
         if let far, !(far > 0 && far < 1) { throw ValidationError("--far must be in (0, 1), got \(far)") }
+        try OptionRanges.check(threshold, OptionRanges.cosine, "threshold")
+        try OptionRanges.check(faceIndex, OptionRanges.faceIndex, "face-index")
+        try OptionRanges.check(threads, OptionRanges.threads, "threads")
     }
 
     func run() throws {
@@ -104,15 +108,15 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func read(_ path: String) throws -> Data {
-        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw FaceVerifierError.unreadable(image: path, reason: error.localizedDescription)
+        do { return try ImageDecoder.readFile(URL(fileURLWithPath: path)) } catch let e as ImageError {
+            throw FaceVerifierError.unreadable(image: path, reason: CLIFiles.cause(e))
         }
     }
 
     private func runPairs(_ verifier: FaceVerifier, _ csv: String) throws {
         let list: FacePairs
         do {
-            let text = try String(contentsOfFile: csv, encoding: .utf8)
+            let text = try CLIFiles.readText(csv)
             list = try FacePairs(csv: text, file: csv)
         } catch {
             FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
@@ -146,7 +150,9 @@ struct VerifyCommand: ParsableCommand {
         obj["recognizer"] = verifier.embedder.name
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         FileHandle.standardError.write(data + Data("\n".utf8))
-        if let outputJson { try data.write(to: URL(fileURLWithPath: outputJson)) }
+        if let outputJson {
+            do { try CLIFiles.write(data, to: outputJson) } catch { Stderr.print("vz verify: \(error)"); throw ExitCode(2) }
+        }
         if failures > 0 { throw ExitCode(2) }
     }
 
