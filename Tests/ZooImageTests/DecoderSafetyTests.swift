@@ -110,7 +110,7 @@ final class DecoderSafetyTests: XCTestCase {
         }
         let missing = dir.appendingPathComponent("no-such.jpg")
         XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: missing)) { e in
-            XCTAssertEqual((e as? ImageError)?.kind, .unreadable("No such file or directory"))
+            XCTAssertEqual((e as? ImageError)?.kind, .unreadable("no such file or directory"))
             XCTAssertTrue("\(e)".contains("no-such.jpg"), "\(e)")
         }
         // A FIFO must be refused without blocking on open/read.
@@ -118,6 +118,18 @@ final class DecoderSafetyTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
         XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: fifo)) { e in
             XCTAssertEqual((e as? ImageError)?.kind, .notAFile)
+        }
+        // Issue 14 item 10: /dev/zero is "not a regular file" (it used to say "permission"), a symlink loop is
+        // a loop (it used to say "no such file").
+        XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/dev/zero"))) { e in
+            XCTAssertEqual((e as? ImageError)?.kind, .notAFile)
+            XCTAssertTrue("\(e)".contains("not a regular file"), "\(e)")
+        }
+        let loopA = dir.appendingPathComponent("loop-a.jpg"), loopB = dir.appendingPathComponent("loop-b.jpg")
+        try FileManager.default.createSymbolicLink(atPath: loopA.path, withDestinationPath: loopB.path)
+        try FileManager.default.createSymbolicLink(atPath: loopB.path, withDestinationPath: loopA.path)
+        XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: loopA)) { e in
+            XCTAssertTrue("\(e)".contains("symlink loop") && "\(e)".contains("loop-a.jpg"), "\(e)")
         }
         // Permission denied (not testable as root, who bypasses file modes).
         if geteuid() != 0 {
