@@ -13,6 +13,11 @@ and end-to-end detections from each model's own pre/post-processing re-implement
   * FastestDet, end to end: its `example/onnx-runtime/runtime.py` (cv2.resize to 352 × 352 INTER_LINEAR, BGR / 255;
     score obj^0.6 · max(cls)^0.4 > conf, centre (cell + tanh(d)) / 22, size sigmoid(·), × image size; class-agnostic
     NMS 0.45) — boxes kept as floats where runtime.py truncates them with int() (a < 1 px difference).
+  * NanoDet-m, end to end: cv2.resize to 416 × 416 (stretch; NanoDet's warpAffine with a pure scale samples the same
+    grid), BGR (x − mean) / std, mean (103.53, 116.28, 123.675), std (57.375, 57.12, 58.395); `GFLHead.get_bboxes`:
+    centres (x + 0.5)·s, `Integral` (softmax over 8 bins, expectation) × s, `distance2bbox` clamped to the input,
+    every class score > conf a candidate (`multiclass_nms`), class-aware NMS 0.45 (NanoDet's own default is 0.6:
+    VisionZoo's pipeline uses one IoU for every model).
 Versions: onnxruntime 1.31.1, opencv-python-headless 4.x, numpy 2.x (any venv with them; ../shared/tools/ref-env.sh).
 Output: Tests/Fixtures/detect/<model>_raw.json and Tests/Fixtures/detect/anchor_free_detections.json.
 Usage: python scripts/make_anchor_free_fixtures.py
@@ -35,12 +40,14 @@ CONF, IOU = 0.25, 0.45
 MODELS = {
     "yolox_nano": ("weights/yolox-nano/yolox_nano.onnx", 416, 416, 0.0, 1.0),
     "fastestdet": ("weights/fastestdet/FastestDet.onnx", 352, 352, 0.0, 255.0),
+    "nanodet_m": ("weights/nanodet-m/nanodet_m.onnx", 416, 416, 116.0, 58.0),
 }
 
 
 def session(rel):
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
+    so.log_severity_level = 3   # nanodet_m.onnx lists its initializers as graph inputs: ort warns per tensor
     return ort.InferenceSession(os.path.join(DATA, rel), so, providers=["CPUExecutionProvider"])
 
 
@@ -142,6 +149,35 @@ def fastestdet(sess, path):
     return {"width": W, "height": H, "detections": dets}
 
 
+def nanodet(sess, path):
+    img = cv2.imread(path)
+    H, W = img.shape[:2]
+    x = cv2.resize(img, (416, 416), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    x = (x - np.array([103.53, 116.28, 123.675], np.float32)) / np.array([57.375, 57.12, 58.395], np.float32)
+    x = x.transpose(2, 0, 1)[None].copy()
+    outs = sess.run(None, {sess.get_inputs()[0].name: x})
+    boxes, scores, classes = [], [], []
+    for l, s in enumerate((8, 16, 32)):
+        cls = outs[l][0]; reg = outs[3 + l][0].reshape(-1, 4, 8)
+        g = 416 // s
+        yv, xv = np.meshgrid(np.arange(g), np.arange(g), indexing="ij")
+        cx = ((xv.reshape(-1) + 0.5) * s).astype(np.float32); cy = ((yv.reshape(-1) + 0.5) * s).astype(np.float32)
+        p = np.exp(reg - reg.max(2, keepdims=True)); p /= p.sum(2, keepdims=True)
+        d = (p * np.arange(8, dtype=np.float32)).sum(2) * s
+        b = np.stack([np.clip(cx - d[:, 0], 0, 416), np.clip(cy - d[:, 1], 0, 416),
+                      np.clip(cx + d[:, 2], 0, 416), np.clip(cy + d[:, 3], 0, 416)], 1)
+        ii, kk = np.where(cls > CONF)
+        boxes.append(b[ii]); scores.append(cls[ii, kk]); classes.append(kk)
+    boxes = np.concatenate(boxes); scores = np.concatenate(scores); classes = np.concatenate(classes)
+    dets = []
+    if len(scores):
+        for k in class_aware_nms(boxes, scores, classes, IOU):
+            b = boxes[k] * np.array([W / 416, H / 416, W / 416, H / 416])
+            b = [min(max(float(b[0]), 0), W), min(max(float(b[1]), 0), H), min(max(float(b[2]), 0), W), min(max(float(b[3]), 0), H)]
+            dets.append({"class_id": int(classes[k]), "score": float(scores[k]), "box": [round(v, 3) for v in b]})
+    return {"width": W, "height": H, "detections": dets}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, spec in MODELS.items():
@@ -152,6 +188,8 @@ def main():
     result["models"]["yolox-nano"] = {im: yolox(s, os.path.join(DATA, "images/detect", im)) for im in IMAGES}
     s = session(MODELS["fastestdet"][0])
     result["models"]["fastestdet"] = {im: fastestdet(s, os.path.join(DATA, "images/detect", im)) for im in IMAGES}
+    s = session(MODELS["nanodet_m"][0])
+    result["models"]["nanodet-m"] = {im: nanodet(s, os.path.join(DATA, "images/detect", im)) for im in IMAGES}
     with open(os.path.join(OUT, "anchor_free_detections.json"), "w") as f:
         json.dump(result, f, indent=1)
     for m, per in result["models"].items():

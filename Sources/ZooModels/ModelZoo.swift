@@ -157,7 +157,7 @@ public enum ModelZooError: Error, CustomStringConvertible, LocalizedError {
 /// The model zoo: every model VisionZoo can run, by name.
 public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
-    public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries + FastestDet.entries
+    public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries + NanoDet.entries + FastestDet.entries
         + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
 
     /// The default object detector.

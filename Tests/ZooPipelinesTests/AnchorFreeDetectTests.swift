@@ -44,6 +44,9 @@ final class AnchorFreeDetectTests: XCTestCase {
     /// FastestDet: class-agnostic NMS as its runtime example (the head declares it; no option needed).
     func testFastestDetMatchesReferencePipeline() throws { try check("fastestdet") }
 
+    /// NanoDet-m: multi-label GFL decoding, class-aware NMS.
+    func testNanoDetMatchesReferencePipeline() throws { try check("nanodet-m") }
+
     /// COCO names, not darknet spellings, and the dog photo's three main objects.
     func testYOLOXNanoLabels() throws {
         let det = try Detector(model: try DetectTestSupport.model("yolox-nano"))
