@@ -23,7 +23,7 @@ public final class IResNet: FaceEmbedder {
         var conv2: Conv2d
         var downsample: Conv2d?
 
-        func callAsFunction(_ x: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
             let y = c.run(conv2, c.run(conv1, c.run(bn1, x, ws), ws), ws)
             let identity = downsample.map { c.run($0, x, ws) } ?? x
             let out = c.tensor(y.shape)
@@ -44,7 +44,7 @@ public final class IResNet: FaceEmbedder {
     public let embeddingSize: Int
     let finalChannels: Int
 
-    private let cache = FaceTensorCache()
+    private let cache = TensorArena()
     private let workspace = Workspace()
     private let lock = NSLock()
 

@@ -20,7 +20,7 @@ public final class MobileFaceNet: FaceEmbedder {
         var sep: Conv2d, dw: Conv2d, proj: Conv2d
         let residual: Bool
 
-        func callAsFunction(_ x: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
             let y = c.run(proj, c.run(dw, c.run(sep, x, ws), ws), ws)
             guard residual else { return y }
             let out = c.tensor(y.shape)
@@ -37,7 +37,7 @@ public final class MobileFaceNet: FaceEmbedder {
     let fc: Linear             // pre_fc1: 512 → 128 (weight `fc1_weight`, bias `pre_fc1_bias`)
     let fcBN: BatchNorm2d      // fc1: BatchNorm on [N, 128], fix_gamma (γ = 1), eps 2e-5
 
-    private let cache = FaceTensorCache()
+    private let cache = TensorArena()
     private let workspace = Workspace()
     private let lock = NSLock()
 

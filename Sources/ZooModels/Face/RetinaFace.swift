@@ -21,7 +21,7 @@ public final class RetinaFace {
             dw = try w.conv2d("\(path).0", in: inC, out: inC, kernel: 3, stride: stride, padding: 1, groups: inC, activation: RetinaFace.leaky)
             pw = try w.conv2d("\(path).3", in: inC, out: outC, kernel: 1, activation: RetinaFace.leaky)
         }
-        func callAsFunction(_ x: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor { c.run(pw, c.run(dw, x, ws), ws) }
+        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor { c.run(pw, c.run(dw, x, ws), ws) }
     }
 
     /// `SSH(64, 64)`: 3×3 (32 ch), 5×5 as two 3×3 (16 ch), 7×7 as three 3×3 sharing the first (16 ch); concat, ReLU.
@@ -34,7 +34,7 @@ public final class RetinaFace {
             conv7X7_2 = try w.conv2d("\(path).conv7X7_2.0", in: 16, out: 16, kernel: 3, padding: 1, activation: RetinaFace.leaky)
             conv7x7_3 = try w.conv2d("\(path).conv7x7_3.0", in: 16, out: 16, kernel: 3, padding: 1)
         }
-        func callAsFunction(_ x: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
             let a = c.run(conv3X3, x, ws)
             let h5 = c.run(conv5X5_1, x, ws)
             let b = c.run(conv5X5_2, h5, ws)
@@ -59,7 +59,7 @@ public final class RetinaFace {
     public static let steps = [8, 16, 32]
     public static let minSizes: [[Float]] = [[16, 32], [64, 128], [256, 512]]
 
-    private let cache = FaceTensorCache()
+    private let cache = TensorArena()
     private let workspace = Workspace()
     private let lock = NSLock()
 
@@ -119,7 +119,7 @@ public final class RetinaFace {
         return ["loc": loc, "conf": conf, "iou": marks]
     }
 
-    private func resizeAdd(_ coarse: Tensor, onto fine: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+    private func resizeAdd(_ coarse: Tensor, onto fine: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
         let up = c.run(Upsample(size: (fine.shape[2], fine.shape[3]), mode: .nearest), coarse, ws)
         let y = c.tensor(fine.shape)
         Ops.add(fine, up, into: y)

@@ -20,7 +20,7 @@ public final class SCRFD {
             dw = try w.conv2d("\(path).0", in: inC, out: inC, kernel: 3, stride: stride, padding: 1, groups: inC, activation: .relu)
             pw = try w.conv2d("\(path).3", in: inC, out: outC, kernel: 1, activation: .relu)
         }
-        func callAsFunction(_ x: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor { c.run(pw, c.run(dw, x, ws), ws) }
+        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor { c.run(pw, c.run(dw, x, ws), ws) }
     }
 
     let stem: Conv2d
@@ -37,7 +37,7 @@ public final class SCRFD {
     public static let strides = [8, 16, 32]
     public static let anchorsPerCell = 2
 
-    private let cache = FaceTensorCache()
+    private let cache = TensorArena()
     private let workspace = Workspace()
     private let lock = NSLock()
 
@@ -106,20 +106,20 @@ public final class SCRFD {
         return result
     }
 
-    private func add(_ a: Tensor, _ b: Tensor, _ c: FaceTensorCache) -> Tensor {
+    private func add(_ a: Tensor, _ b: Tensor, _ c: TensorArena) -> Tensor {
         let y = c.tensor(a.shape)
         Ops.add(a, b, into: y)
         return y
     }
 
     /// `fine + resize(coarse, to fine's H×W)` with ONNX Resize nearest (asymmetric, floor) = PyTorch nearest.
-    private func resizeAdd(_ coarse: Tensor, onto fine: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+    private func resizeAdd(_ coarse: Tensor, onto fine: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
         let up = c.run(Upsample(size: (fine.shape[2], fine.shape[3]), mode: .nearest), coarse, ws)
         return add(fine, up, c)
     }
 
     /// `[N, A·k, H, W]` → `[N, H·W·A, k]` (Transpose(0, 2, 3, 1) + Reshape(N, -1, k)), optionally through a sigmoid.
-    private func flatten(_ x: Tensor, _ k: Int, sigmoid: Bool, _ c: FaceTensorCache) -> Tensor {
+    private func flatten(_ x: Tensor, _ k: Int, sigmoid: Bool, _ c: TensorArena) -> Tensor {
         let y = c.tensor([x.shape[0], x.shape[2], x.shape[3], x.shape[1]])
         Ops.permute(x, [0, 2, 3, 1], into: y)
         if sigmoid { Ops.activate(y, .sigmoid, into: y) }

@@ -31,7 +31,7 @@ public final class SFace: FaceEmbedder {
     /// Input normalisation from the graph: `(x − mean) · scale`.
     public let mean: Float, scale: Float
 
-    private let cache = FaceTensorCache()
+    private let cache = TensorArena()
     private let workspace = Workspace()
     private let lock = NSLock()
 

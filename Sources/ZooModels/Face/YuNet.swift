@@ -21,7 +21,7 @@ public final class YuNet {
                                  activation: relu ? .relu : .linear)
         }
 
-        func callAsFunction(_ x: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
             c.run(conv2, c.run(conv1, x, ws), ws)
         }
     }
@@ -41,7 +41,7 @@ public final class YuNet {
     let upsample = Upsample(scale: 2, mode: .nearest)
     public static let strides = [8, 16, 32]
 
-    private let cache = FaceTensorCache()
+    private let cache = TensorArena()
     private let workspace = Workspace()
     private let lock = NSLock()
 
@@ -112,7 +112,7 @@ public final class YuNet {
     }
 
     /// `up(coarse) + fine` (nearest ×2 upsample, then element-wise add).
-    private func upsampleAdd(_ coarse: Tensor, _ fine: Tensor, _ c: FaceTensorCache, _ ws: Workspace) -> Tensor {
+    private func upsampleAdd(_ coarse: Tensor, _ fine: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
         let up = c.run(upsample, coarse, ws)
         let y = c.tensor(fine.shape)
         Ops.add(up, fine, into: y)
@@ -120,7 +120,7 @@ public final class YuNet {
     }
 
     /// `[N, C, H, W]` → `[N, H·W, C]` (the graph's Transpose(0, 2, 3, 1) + Reshape), optionally through a sigmoid.
-    private func flatten(_ x: Tensor, sigmoid: Bool, _ c: FaceTensorCache) -> Tensor {
+    private func flatten(_ x: Tensor, sigmoid: Bool, _ c: TensorArena) -> Tensor {
         let n = x.shape[0], ch = x.shape[1], hw = x.shape[2] * x.shape[3]
         let y = c.tensor([n, x.shape[2], x.shape[3], ch])
         Ops.permute(x, [0, 2, 3, 1], into: y)
