@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooModels
 import ZooPipelines
+import ZooImage
 import ZooTensor
 
 /// `vz bench [model]`: times a zoo model's forward pass on a fixed input (warm-up, N runs, min/median/max),
@@ -59,7 +60,7 @@ struct BenchModel: ParsableCommand {
         if noWinograd { Conv2dKernel.winogradEnabled = false }
         let entry = try ModelZoo.entry(named: model)
         guard case .detector(let make) = entry.factory else {
-            throw ValidationError("\(model) is not a detector")
+            return try benchFace(entry.card)
         }
         let folder = try WeightsStore.standard().require(entry.card)
         let detector = try make(folder, entry.card)
@@ -145,6 +146,59 @@ struct BenchModel: ParsableCommand {
         } else {
             print("\(model) @\(s)x\(s), \(Threads.count) threads, BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
             print(String(format: "forward: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
+        }
+    }
+
+    /// A face detector (whole `detect` on a synthetic image: the card's input size, 640 × 480 for cascades, or
+    /// `--size` square) or a face
+    /// embedder (`embed` on a synthetic chip of its input size): decoding is not timed, the model's own
+    /// pre-processing is.
+    func benchFace(_ card: ModelCard) throws {
+        let run: () throws -> Void
+        let shape: String
+        func synthetic(_ w: Int, _ h: Int) -> Image {
+            let t = DarknetBenchInput.synthetic(channels: 3, height: h, width: w)
+            var img = Image(width: w, height: h, fill: (0, 0, 0))
+            img.pixels.withUnsafeMutableBufferPointer { px in
+                for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                    px[(y * w + x) * 3 + c] = UInt8(min(255, t.pointer[(c * h + y) * w + x] * 255))
+                } } }
+            }
+            return img
+        }
+        switch card.task {
+        case .faceDetection:
+            let d = try FaceModelFactory.detector(card.name)
+            // Cascades like MTCNN have no fixed input: a 640 × 480 photo-sized image unless --size is given.
+            let img = size.map { synthetic($0, $0) } ?? (card.input.width >= 160 ? synthetic(card.input.width, card.input.height) : synthetic(640, 480))
+            run = { _ = try d.detect(img) }
+            shape = "\(img.width)x\(img.height) image"
+        case .faceEmbedding:
+            let e = try FaceModelFactory.embedder(card.name)
+            let chip = synthetic(e.inputSize.width, e.inputSize.height)
+            run = { _ = try e.embed(chip) }
+            shape = "\(chip.width)x\(chip.height) chip"
+        case .detection:
+            throw ValidationError("\(card.name): no benchmark path")
+        }
+        for _ in 0..<warmup { try run() }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try run()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        if json {
+            let obj: [String: Any] = ["model": model, "input": shape, "threads": Threads.count, "runs": runs,
+                                      "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
+                                      "times_ms": times.map(r3)]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(model) (\(card.task.rawValue)) on a synthetic \(shape), \(Threads.count) threads")
+            print(String(format: "median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
         }
     }
 
