@@ -79,6 +79,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MemoryRelease.mapLargeAllocations()   // one oversized request must not leave its memory behind
         if let threads { Threads.set(threads) }
         var cfg = ServeConfiguration()
         cfg.host = host; cfg.port = port; cfg.models = modelList
