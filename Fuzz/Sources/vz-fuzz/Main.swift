@@ -63,6 +63,8 @@ let targets: [String: Target] = [
 ]
 
 nonisolated(unsafe) var selected: Target = { _ in }
+/// `VZ_FUZZ_ERRORS=1` prints each thrown error (to check that the seeds parse: `vz-fuzz <target> -runs=0 corpus/<target>`).
+let printErrors = ProcessInfo.processInfo.environment["VZ_FUZZ_ERRORS"] == "1"
 
 @main
 enum VZFuzz {
@@ -82,7 +84,7 @@ enum VZFuzz {
             var argv = buffer.baseAddress!
             return LLVMFuzzerRunDriver(&argc, &argv) { bytes, count in
                 let data = count == 0 || bytes == nil ? Data() : Data(bytes: bytes!, count: count)
-                do { try selected(data) } catch {}
+                do { try selected(data) } catch { if printErrors { print("error: \(error)") } }
                 return 0
             }
         }
