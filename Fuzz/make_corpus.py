@@ -88,7 +88,7 @@ layers=-3
 stride=2
 
 [shortcut]
-from=-2
+from=-6
 activation=linear
 """
 
