@@ -39,6 +39,8 @@ exe="$(swift build "${flags[@]}" --show-bin-path)/vz-fuzz"
 work=$(mktemp -d "${TMPDIR:-/tmp}/vz-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # Swift's runtime keeps metadata caches for the process lifetime, so LeakSanitizer would report them: leaks off.
+# The Swift backtracer would catch the crash signal first (and trip ASan reading memory): leave it to libFuzzer.
+export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
 failed=0
 printf '%-12s %7s %12s %7s %7s  %s\n' target seconds executions cov ft findings
