@@ -70,13 +70,17 @@ let printErrors = ProcessInfo.processInfo.environment["VZ_FUZZ_ERRORS"] == "1"
 enum VZFuzz {
     static func main() {
         var args = CommandLine.arguments
-        guard args.count >= 2, let target = targets[args[1]] else {
+        // libFuzzer's -fork/-jobs re-exec this binary with the stripped argv: the children find the target in
+        // VZ_FUZZ_TARGET, which the parent sets from its first argument.
+        let inherited = ProcessInfo.processInfo.environment["VZ_FUZZ_TARGET"].flatMap { targets[$0] }
+        if inherited == nil, args.count >= 2, targets[args[1]] != nil { setenv("VZ_FUZZ_TARGET", args[1], 1) }
+        guard let target = inherited ?? (args.count >= 2 ? targets[args[1]] : nil) else {
             let names = targets.keys.sorted().joined(separator: " ")
             FileHandle.standardError.write(Data("usage: vz-fuzz <target> [libFuzzer options] [corpus…]\ntargets: \(names)\n".utf8))
             exit(2)
         }
         selected = target
-        args.remove(at: 1)
+        if inherited == nil { args.remove(at: 1) }
         // libFuzzer keeps argv for the whole run (and re-execs with it), so the C strings are never freed.
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var argc = Int32(args.count)
