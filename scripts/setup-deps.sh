@@ -6,6 +6,8 @@ pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists libjpeg 2>/dev/null || need+=(libjpeg-dev)
 pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+# lld links the libFuzzer harness (scripts/fuzz.sh); Swift's Linux toolchain usually ships ld.lld itself.
+command -v ld.lld >/dev/null || [ -x "$(dirname "$(readlink -f "$(command -v swift 2>/dev/null || echo /nonexistent)")")/ld.lld" ] || need+=(lld)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "installing Debian packages: ${need[*]}" >&2

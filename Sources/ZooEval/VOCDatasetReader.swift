@@ -60,11 +60,29 @@ struct VOCDocument {
     /// Parses one file. Bounded (`EvalLimits`: file size, element depth and count, attributes, text), so a
     /// hostile file cannot exhaust the stack or memory; XML syntax errors are described in words with their
     /// line and column.
+    /// Offset of the first byte of `data` that is not part of a valid UTF-8 sequence, or nil.
+    static func firstInvalidUTF8(_ data: Data) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser(), bytes = data.makeIterator(), offset = 0
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let scalar): offset += scalar.count
+            case .error: return offset
+            case .emptyInput: return nil
+            }
+        }
+    }
+
     static func parse(_ url: URL) throws -> VOCDocument {
         try EvalLimits.checkFileSize(url, limit: EvalLimits.maxXMLBytes, kind: "XML")
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw EvalError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+        // swift-corelibs-foundation's XMLParser traps (SIGILL in _NSXMLParserStartElementNs) on an element name
+        // that is not valid UTF-8 (found by `scripts/fuzz.sh voc-xml`), so the bytes are checked before it sees them.
+        if let bad = Self.firstInvalidUTF8(data) {
+            let line = 1 + data.prefix(bad).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            throw EvalError.unreadable(file: url.path, reason: "not valid UTF-8 at byte \(bad) (line \(line))")
         }
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false

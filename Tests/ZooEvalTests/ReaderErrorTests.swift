@@ -67,6 +67,17 @@ final class ReaderErrorTests: XCTestCase {
         XCTAssertEqual(gt.annotations, [GTAnnotation(id: 1, imageID: 1, categoryID: 1, x: 1, y: 2, width: 10, height: 3, isDifficult: true)])
     }
 
+    /// Found by `scripts/fuzz.sh voc-xml`: an element name that is not valid UTF-8 made swift-corelibs-foundation's
+    /// XMLParser trap (SIGILL, the whole process died); now an error naming the file, byte and line.
+    func testVOCInvalidUTF8IsAnError() throws {
+        let url = dir.appendingPathComponent("voc4/d.xml")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("<annotation>\n<x".utf8 + [0xCB, 0xCF] + Data("/></annotation>\n".utf8)).write(to: url)
+        assertError({ _ = try VOCDatasetReader.read(self.dir.appendingPathComponent("voc4")) }, contains: ["d.xml", "not valid UTF-8 at byte 15 (line 2)"])
+        XCTAssertNil(VOCDocument.firstInvalidUTF8(Data("<a>é ✓ 🐈</a>".utf8)))
+        XCTAssertEqual(VOCDocument.firstInvalidUTF8(Data([0x61, 0xE2, 0x9C])), 1)
+    }
+
     func testYOLOErrors() throws {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("img"), withIntermediateDirectories: true)
         try ImageEncoder.png(Image(width: 3, height: 2)).write(to: dir.appendingPathComponent("img/x.png"))
