@@ -49,7 +49,7 @@ for t in "${targets[@]}"; do
   cp "Fuzz/corpus/$t/"* "$work/$t/corpus/"
   log="$work/$t/log"
   set +e
-  "$exe" "$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
+  "$exe" "$t" -seed="${VZ_FUZZ_SEED:-0}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
     -artifact_prefix="$work/$t/artifacts/" "$work/$t/corpus" >"$log" 2>&1
   rc=$?
   set -e
