@@ -23,3 +23,26 @@ final class NonFiniteWeightsTests: XCTestCase {
         XCTAssertNil([Float](repeating: 1, count: 4).withUnsafeBufferPointer { WeightLimits.nonFiniteProblem($0.baseAddress!, count: 4) })
     }
 }
+
+/// Found by `scripts/fuzz.sh mxnet`: an MXNet array header declaring a huge shape used to allocate it before
+/// reading (out of memory) — and a product of eight large dimensions overflowed. Both are errors now.
+final class MXNetShapeLimitTests: XCTestCase {
+    func params(dims: [Int64]) -> Data {
+        var d = Data()
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        put(UInt64(0x112)); put(UInt64(0)); put(UInt64(1))                 // magic, reserved, one array
+        put(UInt32(0xF993_FAC9)); put(Int32(0)); put(UInt32(dims.count))    // array magic, dense, ndim
+        for x in dims { put(x) }
+        put(Int32(1)); put(Int32(0)); put(Int32(0))                         // dev_type, dev_id, float32
+        put(Float(1).bitPattern); put(Float(2).bitPattern)                  // far fewer values than declared
+        return d
+    }
+
+    func testHugeShapeIsRefusedBeforeAllocating() {
+        for dims: [Int64] in [[1 << 30, 64], [Int64(1) << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30]] {
+            XCTAssertThrowsError(try MXNetParams(data: params(dims: dims))) { e in
+                XCTAssertTrue("\(e)".contains("array #0") && "\(e)".contains("bytes left"), "\(e)")
+            }
+        }
+    }
+}

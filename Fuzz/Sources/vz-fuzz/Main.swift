@@ -54,6 +54,20 @@ let targets: [String: Target] = [
         _ = try? COCODatasetReader.read(url)
         _ = try COCOResults.read(url)
     },
+    "darknet-weights": { _ = try DarknetWeights(data: $0, path: "fuzz.weights") },
+    "mxnet": { _ = try MXNetParams(data: $0) },
+    "dlib": { _ = try DlibNetFile(bytes: [UInt8]($0), file: "fuzz.dat") },
+    "safetensors": { data in
+        let f = try SafeTensors(contentsOf: try file("fuzz.safetensors", data))
+        for n in f.names.prefix(8) { _ = try f.tensor(n) }
+    },
+    "yolo-txt": { data in
+        let dir = scratch.appendingPathComponent("yolo")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try data.write(to: dir.appendingPathComponent("a.txt"))
+        try Data("person\ncar\ndog\n".utf8).write(to: scratch.appendingPathComponent("yolo.names"))
+        _ = try YOLODatasetReader.read(labels: dir, names: scratch.appendingPathComponent("yolo.names"), images: nil)
+    },
     "voc-xml": { data in
         let dir = scratch.appendingPathComponent("voc")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

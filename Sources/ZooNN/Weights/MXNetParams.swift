@@ -97,7 +97,10 @@ public struct MXNetParams {
         if dims.isEmpty { return Tensor(zeros: [0]) }   // MXNet writes nothing more for an empty shape
         _ = try r.i32("\(what) dev_type"); _ = try r.i32("\(what) dev_id")
         let typeFlag = try r.i32("\(what) type flag")
-        let count = dims.reduce(1, *)
+        // Checked before allocating: the shape must fit the limits and the bytes left in the file (≥ 2 per value).
+        guard let count = WeightLimits.elementCount(dims), count <= (r.bytes.count - r.offset) / 2 else {
+            throw MXNetError.malformed("\(what): shape \(dims) needs more data than the \(r.bytes.count - r.offset) bytes left in the file")
+        }
         let t = Tensor(zeros: dims)
         let p = t.pointer
         switch typeFlag {
