@@ -84,8 +84,8 @@ private func num(_ v: Double, _ digits: Int = 3) -> String {
     return s == "-0" ? "0" : s
 }
 
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
+/// A JSON string literal (also used by `vz detect` for the fields it appends to a result line).
+public func jsonString(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

@@ -143,7 +143,7 @@ struct Detect: ParsableCommand {
             switch format {
             case .jsonl:
                 var line = result.jsonLine
-                if let saved { line = String(line.dropLast()) + ", \"saved\": \(JSONText.string(saved))}" }
+                if let saved { line = String(line.dropLast()) + ", \"saved\": \(jsonString(saved))}" }
                 print(line)
             case .txt: for l in result.textLines { print(l) }
             case .csv: for r in result.csvRows { print(r) }
@@ -183,25 +183,6 @@ struct Detect: ParsableCommand {
                             background: color, scale: scale)
         }
         return image
-    }
-}
-
-/// JSON string literals for lines assembled by hand.
-enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }
 
