@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "vz", targets: ["vz"]),
         .library(name: "VisionZoo", targets: ["ZooPipelines"]),
+        // The HTTP service as a library (its multipart parser is fuzzed by Fuzz/).
+        .library(name: "VisionZooServe", targets: ["ZooServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -8,7 +8,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "VisionZoo", path: "..")],
     targets: [
-        .executableTarget(name: "vz-fuzz", dependencies: [.product(name: "VisionZoo", package: "VisionZoo")]),
+        .executableTarget(name: "vz-fuzz", dependencies: [
+            .product(name: "VisionZoo", package: "VisionZoo"),
+            .product(name: "VisionZooServe", package: "VisionZoo"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

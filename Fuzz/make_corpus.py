@@ -205,8 +205,27 @@ def evals():
     put("voc-xml", "empty.xml", "<annotation><filename>b.jpg</filename><size><width>4</width><height>4</height></size></annotation>\n")
 
 
+def multiparts():
+    """multipart/form-data bodies with the boundary the `multipart` target uses (`vzfuzz`)."""
+    def body(parts, epilogue="--vzfuzz--\r\n"):
+        out = b""
+        for headers, data in parts:
+            out += b"--vzfuzz\r\n" + "".join(h + "\r\n" for h in headers).encode() + b"\r\n" + data + b"\r\n"
+        return out + epilogue.encode()
+    put("multipart", "image-and-fields.bin", body([
+        (['Content-Disposition: form-data; name="image"; filename="a.jpg"', "Content-Type: image/jpeg"], b"\xff\xd8\xff\xe0" + bytes(32)),
+        (['Content-Disposition: form-data; name="min_confidence"'], b"0.4"),
+        (['Content-Disposition: form-data; name="conf"'], b"0.25")]))
+    put("multipart", "two-images.bin", body([
+        (['Content-Disposition: form-data; name="image1"; filename="x.png"', "Content-Type: image/png"], b"\x89PNG\r\n\x1a\n" + bytes(16)),
+        (['Content-Disposition: form-data; name="image2"; filename="y.png"'], b"--vzfuz not a boundary\r\n--")]))
+    put("multipart", "preamble-and-many.bin", "preamble\r\n" + body(
+        [(['Content-Disposition: form-data; name="f%d"' % i], b"v") for i in range(70)]).decode())
+    put("multipart", "unterminated.bin", b"--vzfuzz\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nabc")
+
+
 if __name__ == "__main__":
-    images(); cfgs(); onnx(); pickles(); evals()
+    images(); cfgs(); onnx(); pickles(); evals(); multiparts()
     for t in sorted(os.listdir(ROOT)):
         files = os.listdir(os.path.join(ROOT, t))
         print(f"{t}: {len(files)} files, {sum(os.path.getsize(os.path.join(ROOT, t, f)) for f in files)} bytes")

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
-ALL=(jpeg png image darknet-cfg darknet-weights onnx pickle mxnet dlib safetensors coco-json voc-xml yolo-txt)
+ALL=(jpeg png image darknet-cfg darknet-weights onnx pickle mxnet dlib safetensors coco-json voc-xml yolo-txt multipart)
 seconds=60; targets=()
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -23,6 +23,10 @@ public struct ServeConfiguration: Sendable {
     /// connection closed beyond): a body trickled byte by byte must not hold a connection open indefinitely (each
     /// byte would reset the idle timer).
     public var bodyTimeoutSeconds = 30.0
+    /// Request-head limit in seconds, from the connection's opening (or the previous response on a keep-alive
+    /// connection) to a whole request head; the connection is closed beyond (a head trickled byte by byte, or an
+    /// idle keep-alive connection).
+    public var headerTimeoutSeconds = 30.0
     /// Graceful-shutdown drain limit in seconds: in-flight requests get this long to finish after SIGTERM.
     public var shutdownGraceSeconds = 30.0
     /// Face verification pipeline for `/v1/faces/verify` and `/v1/vision/face/match` (`vz verify`'s defaults);
@@ -51,6 +55,8 @@ public enum ServeLimits {
     public static let timeoutSeconds: ClosedRange<Double> = 0.001...3600
     /// `--body-timeout-s`.
     public static let bodyTimeoutSeconds: ClosedRange<Double> = 0.1...3600
+    /// `--header-timeout-s`.
+    public static let headerTimeoutSeconds: ClosedRange<Double> = 0.1...3600
     /// `--threads`.
     public static let threads: ClosedRange<Int> = 1...256
 

@@ -118,10 +118,10 @@ public final class VisionServer: Sendable {
         var logger = logger ?? Logger(label: "vz.serve")
         if logger.logLevel > .info, ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { logger.logLevel = .info }
         let bound = PortBox()
-        let bodySeconds = cfg.bodyTimeoutSeconds
+        let bodySeconds = cfg.bodyTimeoutSeconds, headSeconds = cfg.headerTimeoutSeconds
         let app = Application(router: makeRouter(),
                               server: .http1(configuration: .init(
-                                  additionalChannelHandlers: [BodyDeadlineHandler(seconds: bodySeconds)],
+                                  additionalChannelHandlers: [BodyDeadlineHandler(seconds: bodySeconds, headSeconds: headSeconds)],
                                   idleTimeout: .seconds(60))),
                               configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: "vz/\(VisionZooVersion.string)"),
                               onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },

@@ -43,6 +43,8 @@ struct Serve: AsyncParsableCommand {
     var timeoutS: Double = 30
     @Option(name: .customLong("body-timeout-s"), help: "Limit in seconds for receiving a whole request body (408 and the connection closed beyond; range \(L.text(L.bodyTimeoutSeconds))).")
     var bodyTimeoutS: Double = 30
+    @Option(name: .customLong("header-timeout-s"), help: "Limit in seconds for receiving a whole request head, from the connection's opening or the previous response (the connection is closed beyond: slow-header clients and idle keep-alive connections; range \(L.text(L.headerTimeoutSeconds))).")
+    var headerTimeoutS: Double = 30
 
     private typealias L = ServeLimits
 
@@ -57,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         try check("queue", queue, L.queue)
         try check("timeout-s", timeoutS, L.timeoutSeconds)
         try check("body-timeout-s", bodyTimeoutS, L.bodyTimeoutSeconds)
+        try check("header-timeout-s", headerTimeoutS, L.headerTimeoutSeconds)
         if let threads { try check("threads", threads, L.threads) }
         guard !modelList.isEmpty else { throw ValidationError("--models names no model") }
         if !noFaces {
@@ -85,7 +88,7 @@ struct Serve: AsyncParsableCommand {
         cfg.host = host; cfg.port = port; cfg.models = modelList
         cfg.maxBodyBytes = Int(maxBodyMB * 1024 * 1024); cfg.maxPixels = maxPixels
         cfg.concurrency = concurrency; cfg.queue = queue; cfg.timeoutSeconds = timeoutS
-        cfg.bodyTimeoutSeconds = bodyTimeoutS
+        cfg.bodyTimeoutSeconds = bodyTimeoutS; cfg.headerTimeoutSeconds = headerTimeoutS
         cfg.faces = noFaces ? nil : facePair
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {

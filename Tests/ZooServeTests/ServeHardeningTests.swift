@@ -47,4 +47,39 @@ final class ServeHardeningTests: XCTestCase {
         } catch { try await server.shutdown(); throw error }
         try await server.shutdown()
     }
+
+    /// A request head trickled byte by byte (slowloris): the connection is closed after --header-timeout-s,
+    /// while a client that sends its head promptly is served on the same server.
+    func testTrickledHeadIsClosedAfterHeaderTimeout() async throws {
+        let cfg = try ServeTestSupport.configuration { $0.headerTimeoutSeconds = 1.5 }
+        let (server, client) = try await ServeTestSupport.start(cfg, waitReady: false)
+        do {
+            let port = server.port
+            let (closed, seconds) = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Bool, Double), Error>) in
+                Thread {
+                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    defer { close(fd) }
+                    var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET)
+                    addr.sin_port = in_port_t(UInt16(port).bigEndian); addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                    var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    let t0 = Date()
+                    let head = Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + String(repeating: "a", count: 200))
+                    var buf = [UInt8](repeating: 0, count: 256), i = 0, closed = false
+                    while Date().timeIntervalSince(t0) < 8 {
+                        if i < head.count { _ = String(head[i]).withCString { Glibc.send(fd, $0, 1, Int32(MSG_NOSIGNAL)) }; i += 1 }
+                        let n = recv(fd, &buf, buf.count, 0)
+                        if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closed = true; break }
+                    }
+                    c.resume(returning: (closed, Date().timeIntervalSince(t0)))
+                }.start()
+            }
+            XCTAssertTrue(closed, "the slow head kept the connection open for \(seconds) s")
+            XCTAssertGreaterThan(seconds, 1.4); XCTAssertLessThan(seconds, 4)
+            let r = try await client.send("GET", "/healthz")
+            XCTAssertEqual(r.status, 200, r.text)
+        } catch { try await server.shutdown(); throw error }
+        try await server.shutdown()
+    }
 }

@@ -3,6 +3,7 @@ import ZooEval
 import ZooImage
 import ZooModels
 import ZooNN
+import ZooServe
 
 /// libFuzzer's driver (linked by `-sanitize=fuzzer`); see docs/security.md for why it is called explicitly.
 @_silgen_name("LLVMFuzzerRunDriver")
@@ -67,6 +68,14 @@ let targets: [String: Target] = [
         try data.write(to: dir.appendingPathComponent("a.txt"))
         try Data("person\ncar\ndog\n".utf8).write(to: scratch.appendingPathComponent("yolo.names"))
         _ = try YOLODatasetReader.read(labels: dir, names: scratch.appendingPathComponent("yolo.names"), images: nil)
+    },
+    "multipart": { data in
+        // The body of a multipart/form-data request with boundary `vzfuzz`; its first line also feeds the
+        // Content-Type boundary parser.
+        let firstLine = String(decoding: data.prefix(200).split(separator: 10, maxSplits: 1).first ?? Data(), as: UTF8.self)
+        _ = MultipartForm.boundary(contentType: "multipart/form-data; " + firstLine)
+        let form = try MultipartForm(body: data, boundary: "vzfuzz")
+        for p in form.parts { _ = form.text(p.name) }
     },
     "voc-xml": { data in
         let dir = scratch.appendingPathComponent("voc")
