@@ -19,6 +19,10 @@ public struct CandidateCollector {
     private var sequence = 0
     /// Candidates offered that passed the score and class tests (kept or not).
     public private(set) var offered = 0
+    /// How `offerClasses` treats one box's per-class scores: every class above the threshold becomes a candidate
+    /// (true: darknet's and NanoDet's own decoding, `yolo val`'s `multi_label=True`), or only the best allowed
+    /// class does (false: one label per box, as Ultralytics' `yolo predict`).
+    public var multiLabel = true
 
     private struct Entry {
         var detection: Detection
@@ -70,6 +74,29 @@ public struct CandidateCollector {
             heap.append(Entry(detection: Detection(box: box(), score: score, classID: classID, keypoints: keypoints), sequence: seq))
             siftUp(heap.count - 1)
         }
+    }
+
+    /// Offers one box with a score per class (`scores[k * stride]` for class `k < count`): each class as a
+    /// candidate if `multiLabel`, else only the best-scoring allowed class (the lowest id among equal scores).
+    /// `box` is evaluated at most once.
+    @inline(__always)
+    public mutating func offerClasses(scores: UnsafePointer<Float>, count: Int, stride: Int = 1, box: () -> Box) {
+        if multiLabel {
+            var built: Box?
+            for k in 0..<count {
+                offer(score: scores[k * stride], classID: k) {
+                    if let built { return built }
+                    let b = box(); built = b; return b
+                }
+            }
+            return
+        }
+        var best = -1
+        var bestScore = -Float.infinity
+        for k in 0..<count where accepts(score: scores[k * stride], classID: k) && scores[k * stride] > bestScore {
+            best = k; bestScore = scores[k * stride]
+        }
+        if best >= 0 { offer(score: bestScore, classID: best, box: box) }
     }
 
     /// The kept candidates by descending score, ties in offer order.

@@ -15,6 +15,8 @@ public final class Detector: @unchecked Sendable {
     public let preprocess: Preprocess
     /// Allowed class ids (nil: all), from `options.classes`.
     public let classFilter: Set<Int>?
+    /// The class names every result prints (COCO's spelling for COCO models).
+    public let classes: DetectorClasses
     /// Image decoding limits.
     public var decodeOptions = DecodeOptions()
     private let lock = NSLock()
@@ -31,18 +33,9 @@ public final class Detector: @unchecked Sendable {
         self.model = model
         self.options = options
         preprocess = try Preprocess(input: model.card.input, size: options.size, resize: options.resize)
-        if let names = options.classes {
-            var ids = Set<Int>()
-            for n in names {
-                guard let i = model.classNames.firstIndex(of: n) else {
-                    throw DetectorError.unknownClass(n, model: model.card.name)
-                }
-                ids.insert(i)
-            }
-            classFilter = ids
-        } else {
-            classFilter = nil
-        }
+        let vocabulary = DetectorClasses(modelNames: model.classNames)
+        classes = vocabulary
+        classFilter = try options.classes.map { try vocabulary.resolve($0, model: model.card.name) }
         inputTensor = Tensor(zeros: preprocess.shape)
     }
 
@@ -88,6 +81,7 @@ public final class Detector: @unchecked Sendable {
         t = DispatchTime.now()
         var collector = CandidateCollector(confidence: options.confidence, limit: DetectorLimits.maxCandidates,
                                            classes: classFilter, classCount: model.classNames.count)
+        collector.multiLabel = options.multiLabel
         try model.candidates(inputTensor, into: &collector)
         timings.inference = Self.ms(since: t)
         t = DispatchTime.now()
@@ -102,8 +96,7 @@ public final class Detector: @unchecked Sendable {
         }
         for i in kept.indices {
             kept[i].box = transform.toOriginal(kept[i].box)
-            let c = kept[i].classID
-            kept[i].label = c < model.classNames.count ? model.classNames[c] : String(c)
+            kept[i].label = classes.name(kept[i].classID)
         }
         timings.postprocess = Self.ms(since: t)
         return DetectorResult(image: name, width: image.width, height: image.height, model: model.card.name,
@@ -126,14 +119,19 @@ public final class Detector: @unchecked Sendable {
 
 /// Errors of the detection pipeline.
 public enum DetectorError: Error, CustomStringConvertible, LocalizedError {
-    case unknownClass(String, model: String)
+    /// A `classes` token that is no class of the model: (token, model, the valid names).
+    case unknownClass(String, model: String, valid: [String])
+    case emptyClassSelection(model: String, valid: [String])
     case unreadable(String, String)
     /// An option outside its documented range: (name, value, range).
     case outOfRange(String, String, String)
 
     public var description: String {
         switch self {
-        case .unknownClass(let n, let m): return "class '\(n)' is not one of \(m)'s classes"
+        case .unknownClass(let n, let m, let valid):
+            return "class '\(n)' is not one of \(m)'s classes; valid names (or ids 0...\(valid.count - 1)): \(valid.joined(separator: ", "))"
+        case .emptyClassSelection(let m, let valid):
+            return "classes names no class; give names or ids of \(m)'s classes: \(valid.joined(separator: ", "))"
         case .unreadable(let p, let m): return "\(p): cannot read: \(m)"
         case .outOfRange(let n, let v, let r): return "\(n) \(v) is outside its range \(r)"
         }

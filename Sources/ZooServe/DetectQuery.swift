@@ -4,13 +4,13 @@ import ZooModels
 import ZooPipelines
 
 /// `POST /v1/detect` query parameters, named like the `vz detect` flags:
-/// `model`, `conf`, `iou`, `size`, `classes` (comma-separated), `max-det`, `agnostic`, `no-letterbox`.
+/// `model`, `conf`, `iou`, `size`, `classes` (comma-separated), `max-det`, `agnostic`, `no-letterbox`, `multi-label`.
 struct DetectQuery {
     var model: String?
     /// nil when no option is given (the model's defaults, as `vz detect` without flags).
     var options: DetectorOptions?
 
-    static let known: Set<String> = ["model", "conf", "iou", "size", "classes", "max-det", "agnostic", "no-letterbox"]
+    static let known: Set<String> = ["model", "conf", "iou", "size", "classes", "max-det", "agnostic", "no-letterbox", "multi-label"]
 
     /// `pairs`: the query's (name, value) pairs in order (a repeated name: the first wins).
     init(_ pairs: [(String, String)]) throws {
@@ -47,10 +47,11 @@ struct DetectQuery {
         if let v = try integer("size", in: DetectorLimits.size, " (a multiple of the model's stride, 32 for YOLOs)") { o.size = v }
         if let v = try integer("max-det", in: DetectorLimits.maxDetections) { o.maxDetections = v }
         if let s = q["classes"] {
-            o.classes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            o.classes = s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             any = true
         }
         o.agnostic = try flag("agnostic")
+        o.multiLabel = try flag("multi-label")
         if try flag("no-letterbox") { o.resize = .stretch }
         model = q["model"]
         options = any ? o : nil

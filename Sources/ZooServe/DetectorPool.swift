@@ -19,7 +19,7 @@ final class DetectorPool: @unchecked Sendable {
             detectors.append(d)
         }
         self.name = name
-        classNames = detectors[0].model.classNames
+        classNames = detectors[0].classes.names
         inputSize = detectors[0].preprocess.shape.last ?? 0
         instances = InstancePool(detectors, label: "detector instance for \(name)")
     }

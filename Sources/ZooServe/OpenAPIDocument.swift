@@ -21,10 +21,11 @@ enum OpenAPIDocument {
         {"name": "conf", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.25}, "description": "confidence threshold, 0...1"},
         {"name": "iou", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.45}, "description": "NMS IoU threshold, 0...1"},
         {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 32, "maximum": 2048, "multipleOf": 32}, "description": "square input side in pixels: a multiple of 32 (the model's stride) in 32...2048 (default: the model's, 416 for yolov3-tiny)"},
-        {"name": "classes", "in": "query", "schema": {"type": "string"}, "description": "comma-separated class names to keep"},
+        {"name": "classes", "in": "query", "schema": {"type": "string"}, "description": "comma-separated classes to keep: COCO names (case-insensitive; darknet spellings such as motorbike accepted) or class ids; an unknown one is a 400 listing the valid names"},
         {"name": "max-det", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 300}, "description": "detections returned, 0...10000"},
         {"name": "agnostic", "in": "query", "schema": {"type": "boolean", "default": false}},
-        {"name": "no-letterbox", "in": "query", "schema": {"type": "boolean", "default": false}}
+        {"name": "no-letterbox", "in": "query", "schema": {"type": "boolean", "default": false}},
+        {"name": "multi-label", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "every class above conf may label a box (darknet's decoding), instead of one label per box"}
       ],
       "requestBody": {"required": true, "content": {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},

@@ -53,7 +53,7 @@ struct Detect: ParsableCommand {
     @Option(help: "Square input size, \(OptionRanges.text(DetectorLimits.size)) and a multiple of 32 (default: the model's).")
     var size: Int?
 
-    @Option(help: "Comma-separated class names to keep, e.g. person,car.")
+    @Option(help: "Comma-separated classes to keep: COCO names (case-insensitive; darknet spellings such as motorbike also accepted) or class ids, e.g. person,car or 0,2. An unknown name lists the valid ones.")
     var classes: String?
 
     @Option(name: .customLong("max-det"), help: "Maximum detections per image, \(OptionRanges.text(DetectorLimits.maxDetections)).")
@@ -61,6 +61,9 @@ struct Detect: ParsableCommand {
 
     @Flag(help: "Class-agnostic NMS (boxes of different classes suppress each other).")
     var agnostic = false
+
+    @Flag(name: .customLong("multi-label"), help: "Let every class above --conf label a box (darknet's and NanoDet's own decoding, for parity runs) instead of one label per box.")
+    var multiLabel = false
 
     @Flag(name: .customLong("no-letterbox"), help: "Stretch images to the input size (as OpenCV blobFromImage) instead of letterboxing.")
     var noLetterbox = false
@@ -104,8 +107,8 @@ struct Detect: ParsableCommand {
         }
         let options = DetectorOptions(
             confidence: conf, iou: iou, maxDetections: maxDet, agnostic: agnostic,
-            classes: classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } },
-            size: size, resize: noLetterbox ? .stretch : nil)
+            classes: classes.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } },
+            size: size, resize: noLetterbox ? .stretch : nil, multiLabel: multiLabel)
         let detector: Detector
         do { detector = try Detector.load(model, options: options) } catch {
             Stderr.print("vz detect: \(error)")

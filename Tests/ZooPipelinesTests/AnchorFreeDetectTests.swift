@@ -22,7 +22,7 @@ final class AnchorFreeDetectTests: XCTestCase {
     func check(_ model: String) throws {
         let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: TestData.fixture("detect/anchor_free_detections.json")))
         let images = try XCTUnwrap(ref.models[model])
-        let det = try Detector(model: try DetectTestSupport.model(model), options: DetectorOptions(confidence: ref.conf, iou: ref.iou))
+        let det = try Detector(model: try DetectTestSupport.model(model), options: DetectorOptions(confidence: ref.conf, iou: ref.iou, multiLabel: true))
         var worstBox: Float = 0, worstScore: Float = 0
         for (name, r) in images.sorted(by: { $0.key < $1.key }) {
             let ours = try det.detect(contentsOf: try TestData.shared("images/detect/" + name))

@@ -59,7 +59,7 @@ final class DetectBoundsTests: XCTestCase {
     /// candidate list through the same NMS).
     func testCapDoesNotChangeNormalResults() throws {
         let model = try DetectTestSupport.model("yolov3-tiny") as! DarknetDetector
-        let d = try Detector(model: model)
+        let d = try Detector(model: model, options: DetectorOptions(multiLabel: true))
         let image = try ImageDecoder.decode(contentsOf: try TestData.shared("images/detect/dog.jpg"))
         let r = try d.detect(image)
         let (tensor, transform) = d.preprocess(image)

@@ -51,7 +51,7 @@ final class DetectSemanticTests: XCTestCase {
     func testMatchesOpenCVWithSamePreprocessing() throws {
         let ref = try reference()
         for (mode, resize) in [("letterbox", ModelInput.Resize.letterbox), ("stretch", .stretch)] {
-            let det = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(resize: resize))
+            let det = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(resize: resize, multiLabel: true))
             for image in ["dog.jpg", "person.jpg"] {
                 let ours = try det.detect(contentsOf: try TestData.shared("images/detect/" + image))
                 let theirs = try XCTUnwrap(ref.images[image]?[mode])
@@ -78,9 +78,11 @@ final class DetectSemanticTests: XCTestCase {
         let one = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(maxDetections: 1)).detect(contentsOf: url)
         XCTAssertEqual(one.detections.count, 1)
         XCTAssertEqual(one.detections[0].score, all.detections[0].score)
-        // dog.jpg has car and truck on the same box: class-aware NMS keeps both, agnostic keeps one.
-        let agn = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(agnostic: true)).detect(contentsOf: url)
-        XCTAssertLessThan(agn.detections.count, all.detections.count)
+        // dog.jpg has car and truck on the same box (multi-label decoding): class-aware NMS keeps both, agnostic
+        // keeps one.
+        let multi = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(multiLabel: true)).detect(contentsOf: url)
+        let agn = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(agnostic: true, multiLabel: true)).detect(contentsOf: url)
+        XCTAssertLessThan(agn.detections.count, multi.detections.count)
         for (i, a) in agn.detections.enumerated() {
             for b in agn.detections[(i + 1)...] { XCTAssertLessThanOrEqual(a.box.iou(b.box), 0.45 + 1e-4) }
         }
@@ -92,6 +94,40 @@ final class DetectSemanticTests: XCTestCase {
         XCTAssertThrowsError(try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(classes: ["unicorn"]))) { e in
             XCTAssertTrue("\(e)".contains("unicorn"), "\(e)")
         }
+    }
+
+    /// Issue 15 item 1: COCO names out (yolov3-tiny's coco.names spells them darknet's way), `--classes` by name in
+    /// any case and either spelling or by id, unknown names listed, an empty selection refused, and one label per
+    /// box by default (dog.jpg's truck box also scored as car under multi-label decoding).
+    func testCOCONamesClassSelectionAndOneLabelPerBox() throws {
+        let url = try TestData.shared("images/detect/dog.jpg")
+        let det = try DetectTestSupport.detector()
+        XCTAssertEqual(det.classes.names, COCOClassNames.names)
+        XCTAssertEqual(det.classes.modelNames[3], "motorbike")
+        let single = try det.detect(contentsOf: url).detections
+        let multi = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(multiLabel: true)).detect(contentsOf: url).detections
+        XCTAssertGreaterThan(multi.count, single.count)
+        for (i, a) in single.enumerated() {
+            for b in single[(i + 1)...] { XCTAssertFalse(a.box == b.box, "\(a.label ?? "") and \(b.label ?? "") label one box") }
+        }
+        // A single-label detection is the best-scoring class of its box among the multi-label run's (where that
+        // box survived NMS there), and the truck box is labelled once.
+        for d in single {
+            let same = multi.filter { $0.box == d.box }
+            if !same.isEmpty { XCTAssertEqual(d.score, same.map(\.score).max(), "\(d.label ?? "")") }
+        }
+        XCTAssertTrue(multi.contains { m in m.label == "car" && multi.contains { $0.label == "truck" && $0.box == m.box } })
+        let names = ["Dog", "motorbike", "TV", "dining table", "diningtable", "16", "0"]
+        XCTAssertEqual(try det.classes.resolve(names, model: "yolov3-tiny"), [16, 3, 62, 60, 0])
+        XCTAssertThrowsError(try det.classes.resolve(["unicorn"], model: "yolov3-tiny")) { e in
+            XCTAssertTrue("\(e)".contains("'unicorn'") && "\(e)".contains("motorcycle, airplane"), "\(e)")
+        }
+        XCTAssertThrowsError(try det.classes.resolve(["80"], model: "yolov3-tiny")) { e in XCTAssertTrue("\(e)".contains("0...79"), "\(e)") }
+        XCTAssertThrowsError(try det.classes.resolve([""], model: "yolov3-tiny")) { e in XCTAssertTrue("\(e)".contains("names no class"), "\(e)") }
+        let bikes = try DetectTestSupport.detector("yolov3-tiny", DetectorOptions(classes: ["Bicycle", "1"])).detect(contentsOf: url)
+        XCTAssertEqual(Set(bikes.detections.compactMap(\.label)), ["bicycle"])
+        // A model whose names are not COCO's keeps them.
+        XCTAssertEqual(DetectorClasses(modelNames: ["aeroplane", "sofa"]).names, ["aeroplane", "sofa"])
     }
 
     func testJSONLineIsTheDocumentedObject() throws {

@@ -52,10 +52,8 @@ public final class DarknetDetector: ObjectDetectionModel {
             for r in 0..<rows {
                 let row = p + r * stride
                 if !(row[4] > confidence) { continue }   // score = obj × p(class) ≤ obj (darknet: objectness <= thresh)
-                for c in 0..<classes {
-                    collector.offer(score: row[5 + c], classID: c) {
-                        Box(centerX: row[0] * w, centerY: row[1] * h, width: row[2] * w, height: row[3] * h)
-                    }
+                collector.offerClasses(scores: row + 5, count: classes) {
+                    Box(centerX: row[0] * w, centerY: row[1] * h, width: row[2] * w, height: row[3] * h)
                 }
             }
         }

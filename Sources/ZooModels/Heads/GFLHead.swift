@@ -91,7 +91,7 @@ public final class GFLHead: DetectionHead {
                     let cx = (Float(x) + 0.5) * Float(s), cy = (Float(y) + 0.5) * Float(s)
                     let box = Box(x1: max(0, cx - d.0), y1: max(0, cy - d.1), x2: min(Float(inputWidth), cx + d.2),
                                   y2: min(Float(inputHeight), cy + d.3))
-                    for k in 0..<classes { collector.offer(score: c[k], classID: k) { box } }
+                    collector.offerClasses(scores: c, count: classes) { box }
                 }
             }
         }
