@@ -63,7 +63,7 @@ fi
 
 # (yolov3-tiny finds the motorbike and the cup; it misses the astronaut and the cat, exactly as OpenCV DNN
 # does with the same weights: try them with `--conf 0.1`.)
-echo "== vz detect samples/motorcycle_left.png samples/coffee.png --save out --format txt" >&2
+echo "== vz detect samples/motorcycle_left.png samples/coffee.png --save out --format tsv" >&2
 mkdir -p out
-"$VZ" detect samples/motorcycle_left.png samples/coffee.png --save out --format txt
+"$VZ" detect samples/motorcycle_left.png samples/coffee.png --save out --format tsv
 echo "annotated images: out/motorcycle_left.png out/coffee.png" >&2

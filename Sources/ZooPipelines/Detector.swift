@@ -103,6 +103,13 @@ public final class Detector: @unchecked Sendable {
                               timings: timings, detections: kept)
     }
 
+    /// One untimed pass at this detector's input shape (a mid-grey image), so that the next call's timings are
+    /// steady-state: buffers planned, weights and code paged in, thread pools started.
+    public func warmUp() throws {
+        let h = preprocess.shape[2], w = preprocess.shape[3]
+        _ = try detect(Image(width: w, height: h, fill: (114, 114, 114)))
+    }
+
     /// The model's own input shape (`1, 3, H, W` at its card's size).
     var defaultInputShape: [Int] { [1, 3, model.card.input.height, model.card.input.width] }
 

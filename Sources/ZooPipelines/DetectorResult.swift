@@ -49,22 +49,31 @@ public struct DetectorResult: Sendable {
         return s + "]}"
     }
 
-    /// `--format txt`: one line per detection, `image label score x1 y1 x2 y2`.
-    public var textLines: [String] {
-        detections.map { d in
-            "\(image ?? "-") \(d.label ?? String(d.classID)) \(num(Double(d.score), 4)) \(num(Double(d.box.x1), 1)) \(num(Double(d.box.y1), 1)) \(num(Double(d.box.x2), 1)) \(num(Double(d.box.y2), 1))"
-        }
+    /// A table format of `vz detect --format`.
+    public enum Table: String, Sendable, CaseIterable {
+        /// RFC 4180: fields holding `,`, `"`, CR or LF are quoted, `"` doubled.
+        case csv
+        /// Tab-separated: a tab, newline, carriage return or backslash inside a field is written `\t`, `\n`,
+        /// `\r`, `\\` (the text convention of PostgreSQL's COPY and of Python's csv readers with `escapechar`).
+        case tsv
+        var separator: String { self == .csv ? "," : "\t" }
+        func field(_ s: String) -> String { self == .csv ? csvField(s) : tsvField(s) }
     }
 
-    /// `--format csv` header.
-    public static let csvHeader = "image,width,height,label,class_id,score,x1,y1,x2,y2"
+    /// The header row of `table`.
+    public static func header(_ table: Table) -> String {
+        ["image", "width", "height", "label", "class_id", "score", "x1", "y1", "x2", "y2"].joined(separator: table.separator)
+    }
 
-    /// `--format csv`: one row per detection (RFC 4180 quoting of the path).
-    public var csvRows: [String] {
-        detections.map { d in
-            [csvField(image ?? ""), String(width), String(height), csvField(d.label ?? String(d.classID)), String(d.classID),
-             num(Double(d.score), 5), num(Double(d.box.x1), 2), num(Double(d.box.y1), 2), num(Double(d.box.x2), 2), num(Double(d.box.y2), 2)]
-                .joined(separator: ",")
+    /// One row per detection; an image with no detections gets one row with the label, class, score and box
+    /// fields empty (so "nothing found" differs from "not processed").
+    public func rows(_ table: Table) -> [String] {
+        let head = [table.field(image ?? ""), String(width), String(height)]
+        guard !detections.isEmpty else { return [(head + Array(repeating: "", count: 7)).joined(separator: table.separator)] }
+        return detections.map { d in
+            (head + [table.field(d.label ?? String(d.classID)), String(d.classID), num(Double(d.score), 5),
+                     num(Double(d.box.x1), 2), num(Double(d.box.y1), 2), num(Double(d.box.x2), 2), num(Double(d.box.y2), 2)])
+                .joined(separator: table.separator)
         }
     }
 }
@@ -102,5 +111,20 @@ public func jsonString(_ s: String) -> String {
 }
 
 private func csvField(_ s: String) -> String {
-    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    s.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+private func tsvField(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\\": out += "\\\\"
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out
 }

@@ -14,7 +14,18 @@ struct Detect: ParsableCommand {
         Prints one result per image on stdout (default JSON lines: {"image", "width", "height", "model", \
         "timings_ms": {...}, "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
         pixels of the original image; with --save also "saved": the annotated copy's path). Progress goes to \
-        stderr when stderr is a terminal; unreadable or undecodable files are reported on stderr and skipped.
+        stderr (a bar on a terminal, a line every 5 s otherwise), then a "Speed:" line with the mean per-stage \
+        times per image (after one untimed warm-up pass at the input shape, so the first image is not an \
+        outlier); unreadable or undecodable files are reported on stderr and skipped.
+
+        Labels are COCO's category names for COCO models (yolov3-tiny's darknet spellings motorbike, \
+        aeroplane, sofa, tvmonitor, diningtable, pottedplant print as motorcycle, airplane, couch, tv, dining \
+        table, potted plant); one label per box unless --multi-label.
+
+        EXAMPLES
+          vz detect samples/dog.jpg
+          vz detect photos/ --classes person,car --conf 0.4 --save out
+          vz detect photos/ --format csv > detections.csv
 
         INPUTS
           Files named on the command line are read whatever their extension; folders are walked recursively for \
@@ -74,10 +85,10 @@ struct Detect: ParsableCommand {
     @Option(help: "Write annotated images (boxes, labels, scores) into this folder, mirroring the inputs (see --save DIR below).")
     var save: String?
 
-    @Option(help: "Output format: jsonl, txt or csv.")
+    @Option(help: "Output format: jsonl (one JSON object per image), csv (RFC 4180 quoting) or tsv (tabs, \\t \\n \\\\ escapes); csv/tsv print a header and one row per detection, and a row with empty detection fields for an image with none.")
     var format: OutputFormat = .jsonl
 
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, txt, csv }
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv, tsv }
 
     func validate() throws {
         try OptionRanges.check(conf, DetectorLimits.threshold, "conf")
@@ -116,8 +127,16 @@ struct Detect: ParsableCommand {
         }
         var failed = inputs.problems.count
         for m in inputs.problems { Stderr.print("vz detect: \(m)") }
-        let progress = Progress(total: inputs.items.count, enabled: isatty(2) != 0)
-        if format == .csv { print(DetectorResult.csvHeader) }
+        let progress = Progress(total: inputs.items.count, label: "vz detect")
+        switch format {
+        case .csv: print(DetectorResult.header(.csv))
+        case .tsv: print(DetectorResult.header(.tsv))
+        case .jsonl: break
+        }
+        // One untimed pass at the input shape first, so the first image's timings are like the others' (buffers
+        // planned, weights paged in): the closing summary's per-image means exclude nothing else.
+        if !inputs.items.isEmpty { try? detector.warmUp() }
+        var speed = SpeedSummary()
         for (i, item) in inputs.items.enumerated() {
             progress.update(done: i, current: (item.path as NSString).lastPathComponent)
             let image: Image, result: DetectorResult
@@ -148,9 +167,10 @@ struct Detect: ParsableCommand {
                 var line = result.jsonLine
                 if let saved { line = String(line.dropLast()) + ", \"saved\": \(jsonString(saved))}" }
                 print(line)
-            case .txt: for l in result.textLines { print(l) }
-            case .csv: for r in result.csvRows { print(r) }
+            case .csv: for r in result.rows(.csv) { print(r) }
+            case .tsv: for r in result.rows(.tsv) { print(r) }
             }
+            speed.add(result.timings)
             fflush(stdout)
             if let saveError {
                 Stderr.print("vz detect: \(item.path): annotated copy not saved: \(saveError)")
@@ -158,6 +178,7 @@ struct Detect: ParsableCommand {
             }
         }
         progress.finish(total: inputs.items.count)
+        if let line = speed.line(shape: detector.preprocess.shape) { Stderr.print("vz detect: " + line) }
         if let output {
             Stderr.print("vz detect: wrote \(output.written) annotated image\(output.written == 1 ? "" : "s") under \(output.display)"
                          + (output.display == output.real ? "" : " (\(output.real))"))
@@ -189,29 +210,65 @@ struct Detect: ParsableCommand {
     }
 }
 
-/// A one-line progress bar with ETA on stderr (only when enabled, i.e. stderr is a terminal).
+/// Progress on stderr for long commands: a redrawn one-line bar with ETA when stderr is a terminal, else a
+/// plain line every `interval` seconds (`vz detect: 40/100 images, 12.5/s, ETA 0:05`), so a piped or logged run
+/// shows it too. Nothing for a single item.
 final class Progress {
-    let total: Int, enabled: Bool
+    let total: Int, label: String
+    let terminal: Bool, enabled: Bool
+    let interval: Double
     let start = DispatchTime.now()
-    init(total: Int, enabled: Bool) { self.total = total; self.enabled = enabled && total > 1 }
+    private var lastLine = 0.0
+    init(total: Int, label: String, interval: Double = 5) {
+        self.total = total; self.label = label; self.interval = interval
+        terminal = isatty(2) != 0
+        enabled = total > 1
+    }
+
+    private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
+
+    private func eta(_ done: Int) -> String {
+        guard done > 0 else { return "--:--" }
+        let rest = Int(elapsed / Double(done) * Double(total - done))
+        return String(format: "%d:%02d", rest / 60, rest % 60)
+    }
 
     func update(done: Int, current: String) {
         guard enabled else { return }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let width = 24, filled = total > 0 ? width * done / total : 0
-        var eta = "--:--"
-        if done > 0 {
-            let rest = Int(elapsed / Double(done) * Double(total - done))
-            eta = String(format: "%d:%02d", rest / 60, rest % 60)
+        let t = elapsed
+        if terminal {
+            let width = 24, filled = total > 0 ? width * done / total : 0
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            Stderr.write("\r[\(bar)] \(done)/\(total) ETA \(eta(done)) \(current.prefix(30))\u{1B}[K")
+        } else if done > 0, t - lastLine >= interval {
+            lastLine = t
+            Stderr.print("\(label): \(done)/\(total) images, \(String(format: "%.1f", Double(done) / max(t, 1e-9)))/s, ETA \(eta(done))")
         }
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        Stderr.write("\r[\(bar)] \(done)/\(total) ETA \(eta) \(current.prefix(30))\u{1B}[K")
     }
-    func clear() { if enabled { Stderr.write("\r\u{1B}[K") } }
+    func clear() { if enabled && terminal { Stderr.write("\r\u{1B}[K") } }
     func finish(total: Int) {
         guard enabled else { return }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        Stderr.write("\r\u{1B}[K\(total) images in \(String(format: "%.1f", elapsed)) s\n")
+        let line = "\(total) images in \(String(format: "%.1f", elapsed)) s"
+        if terminal { Stderr.write("\r\u{1B}[K\(line)\n") } else { Stderr.print("\(label): \(line)") }
+    }
+}
+
+/// Per-stage mean times per image, printed at the end of `vz detect` as Ultralytics does ("Speed: …").
+struct SpeedSummary {
+    private var sum = DetectorResult.Timings()
+    private var count = 0
+    mutating func add(_ t: DetectorResult.Timings) {
+        sum.decode += t.decode; sum.preprocess += t.preprocess; sum.inference += t.inference; sum.postprocess += t.postprocess
+        count += 1
+    }
+    /// `Speed: 1.2 ms decode, 3.4 ms preprocess, 80.1 ms inference, 0.5 ms postprocess per image at shape (1, 3, 416, 416) (N images, after one warm-up pass)`.
+    func line(shape: [Int]) -> String? {
+        guard count > 0 else { return nil }
+        let n = Double(count)
+        func f(_ v: Double) -> String { String(format: "%.1f", v / n) }
+        return "Speed: \(f(sum.decode)) ms decode, \(f(sum.preprocess)) ms preprocess, \(f(sum.inference)) ms inference, "
+            + "\(f(sum.postprocess)) ms postprocess per image at shape (\(shape.map(String.init).joined(separator: ", "))) "
+            + "(\(count) image\(count == 1 ? "" : "s"), after one untimed warm-up pass)"
     }
 }
 

@@ -143,8 +143,22 @@ final class DetectSemanticTests: XCTestCase {
         XCTAssertEqual((dets[0]["box"] as? [Double])?.count, 4)
         XCTAssertTrue(r.jsonLine.hasPrefix("{\"image\": "))
         XCTAssertNoThrow(try JSONSerialization.data(withJSONObject: r.jsonObject))
-        XCTAssertEqual(r.csvRows.count, r.detections.count)
-        XCTAssertEqual(r.textLines.count, r.detections.count)
+        XCTAssertEqual(r.rows(.csv).count, r.detections.count)
+        XCTAssertEqual(r.rows(.tsv).count, r.detections.count)
+    }
+
+    /// Issue 15 item 3: csv/tsv rows parse back whatever the path or label holds, and an image with no
+    /// detections still yields a row.
+    func testTableRowsQuoteAndNeverDropAnImage() {
+        var d = Detection(box: Box(x1: 1, y1: 2.5, x2: 30, y2: 40), score: 0.91234567, classID: 9)
+        d.label = "traffic light"
+        let r = DetectorResult(image: "my dir/a,\"b\"\tc.jpg", width: 64, height: 48, model: "m", timings: .init(), detections: [d])
+        XCTAssertEqual(r.rows(.csv), ["\"my dir/a,\"\"b\"\"\tc.jpg\",64,48,traffic light,9,0.91235,1,2.5,30,40"])
+        XCTAssertEqual(r.rows(.tsv), ["my dir/a,\"b\"\\tc.jpg\t64\t48\ttraffic light\t9\t0.91235\t1\t2.5\t30\t40"])
+        XCTAssertEqual(DetectorResult.header(.tsv).split(separator: "\t").count, 10)
+        let empty = DetectorResult(image: "e.png", width: 4, height: 4, model: "m", timings: .init(), detections: [])
+        XCTAssertEqual(empty.rows(.csv), ["e.png,4,4,,,,,,,"])
+        XCTAssertEqual(empty.rows(.tsv)[0].split(separator: "\t", omittingEmptySubsequences: false).count, 10)
     }
 
     func testBadBytesAreAClearError() throws {
