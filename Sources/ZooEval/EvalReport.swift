@@ -63,12 +63,20 @@ public struct EvalReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// `{"stats": [...], "per_class": {name: {"ap", "ap50", "n_gt", "n_det"}}, "protocol": ..., "n_images": ...}`
-    /// (-1 where undefined, as in pycocotools).
+    /// The names of `stats`' entries: pycocotools' 12 summary numbers in `COCOeval.stats` order, or VOC's `mAP`.
+    public var statNames: [String] {
+        protocolName == "coco" ? ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"] : ["mAP"]
+    }
+
+    /// `{"stats": {"AP": …, "AP50": …, …}, "stats_array": [COCOeval.stats order], "per_class": {name: {"ap",
+    /// "ap50", "n_gt", "n_det"}}, "protocol": ..., "n_images": ...}` (-1 where undefined, as in pycocotools).
     public func jsonData() throws -> Data {
         var per: [String: Any] = [:]
         for r in perClass { per[r.name] = ["ap": r.ap, "ap50": r.ap50, "n_gt": r.gtCount, "n_det": r.detectionCount] }
-        let obj: [String: Any] = ["stats": stats, "per_class": per, "protocol": protocolName, "n_images": imageCount]
+        var named: [String: Double] = [:]
+        for (n, v) in zip(statNames, stats) { named[n] = v }
+        let obj: [String: Any] = ["stats": named, "stats_array": stats, "per_class": per, "protocol": protocolName,
+                                  "n_images": imageCount]
         return try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
     }
 }

@@ -24,9 +24,11 @@ public struct EvalRunner {
     /// The zoo detector `model` as the runner needs it: the same `ZooPipelines.Detector` as `vz detect`, with
     /// COCO practice's low score threshold and per-image cap (the NMS IoU stays the pipeline default), and
     /// multi-label decoding as `yolo val` uses for mAP.
+    /// `options`: `vz eval --iou/--size/--no-letterbox`; its confidence, cap and multi-label setting are set here.
     public static func detector(model: String, scoreThreshold: Float, maxDetections: Int,
-                                store: WeightsStore = .standard()) throws -> Detector {
-        let options = DetectorOptions(confidence: scoreThreshold, maxDetections: maxDetections, multiLabel: true)
+                                options base: DetectorOptions = .init(), store: WeightsStore = .standard()) throws -> Detector {
+        var options = base
+        options.confidence = scoreThreshold; options.maxDetections = maxDetections; options.multiLabel = true
         let pipeline = try ZooPipelines.Detector.load(model, store: store, options: options)
         return Detector(classNames: pipeline.classes.names) { url in
             try pipeline.detect(contentsOf: url).detections

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooEval
 import ZooPipelines
+import ZooTensor
 
 /// `vz eval`: COCO-exact (pycocotools) or Pascal VOC mAP of a detector or a results file on an annotated dataset.
 struct Eval: ParsableCommand {
@@ -44,16 +45,28 @@ struct Eval: ParsableCommand {
     @Option(help: "Score threshold for --model, \(OptionRanges.text(DetectorLimits.threshold)).")
     var conf: Float = 0.001
 
+    @Option(help: "NMS IoU threshold for --model, \(OptionRanges.text(DetectorLimits.threshold)) (the model's default: 0.45).")
+    var iou: Float?
+
+    @Option(help: "Square input size for --model, \(OptionRanges.text(DetectorLimits.size)) and a multiple of the model's stride (default: the model's).")
+    var size: Int?
+
+    @Flag(name: .customLong("no-letterbox"), help: "For --model: stretch images to the input size instead of letterboxing.")
+    var noLetterbox = false
+
+    @Option(help: OptionRanges.threadsHelp)
+    var threads: Int?
+
     @Flag(help: "Count VOC 'difficult' boxes like any other (default: ignored, as VOC does).")
     var keepDifficult = false
 
-    @Flag(help: "Print the time spent reading and evaluating to stderr.")
+    @Flag(help: "Print the time spent reading the annotations, detecting (--model) or reading the results, and evaluating, to stderr.")
     var timing = false
 
     @Option(help: "Write the numbers as JSON here.")
     var outputJson: String?
 
-    @Option(help: "Write the evaluated detections as a COCO results file here.")
+    @Option(help: "Write the evaluated detections as a COCO results file here: pycocotools' plain list for COCO ground truth; for VOC/YOLO ground truth an object that also carries 'images' and 'categories', so `vz eval --detections` scores it identically against any annotations of the same images.")
     var saveResults: String?
 
     @Option(help: "Write a precision/recall curve PNG (overall and per class) here.")
@@ -63,6 +76,12 @@ struct Eval: ParsableCommand {
         if (model == nil) == (detections == nil) { throw ValidationError("give exactly one of --model NAME or --detections FILE") }
         try OptionRanges.check(maxDets, 1...DetectorLimits.maxDetections.upperBound, "max-dets")
         try OptionRanges.check(conf, DetectorLimits.threshold, "conf")
+        try OptionRanges.check(iou, DetectorLimits.threshold, "iou")
+        try OptionRanges.check(size, DetectorLimits.size, "size")
+        try OptionRanges.check(threads, OptionRanges.threads, "threads")
+        if model == nil, iou != nil || size != nil || noLetterbox {
+            throw ValidationError("--iou, --size and --no-letterbox apply to --model runs only")
+        }
         if let format, DatasetFormat(rawValue: format) == nil { throw ValidationError("--format must be coco, yolo or voc") }
     }
 
@@ -75,9 +94,11 @@ struct Eval: ParsableCommand {
 
     func evaluate() throws {
         let url = { (p: String) in URL(fileURLWithPath: p) }
+        if let threads { Threads.set(threads) }
         let t0 = Date()
-        let gt = try DatasetLoader.load(url(annotations), format: format.flatMap(DatasetFormat.init(rawValue:)),
-                                        images: images.map(url), names: names.map(url))
+        let datasetFormat = try format.flatMap(DatasetFormat.init(rawValue:)) ?? DatasetFormat.detect(url(annotations))
+        let gt = try DatasetLoader.load(url(annotations), format: datasetFormat, images: images.map(url), names: names.map(url))
+        let tRead = Date()
         let dets: [ResultDetection]
         if let detections {
             let aligned = try COCOResults.read(url(detections)).aligned(to: gt)
@@ -88,7 +109,16 @@ struct Eval: ParsableCommand {
             dets = aligned.detections
         } else {
             guard let images else { throw EvalError.invalidOption("--model needs --images DIR") }
-            let detector = try EvalRunner.detector(model: model!, scoreThreshold: conf, maxDetections: maxDets)
+            var options = DetectorOptions()
+            if let iou { options.iou = iou }
+            options.size = size
+            if noLetterbox { options.resize = .stretch }
+            let detector: EvalRunner.Detector
+            do {
+                detector = try EvalRunner.detector(model: model!, scoreThreshold: conf, maxDetections: maxDets, options: options)
+            } catch let e as EvalError { throw e } catch {
+                throw EvalError.invalidOption("--model \(model!): \(error)")
+            }
             let run = try EvalRunner(detector: detector, maxPerImage: maxDets).run(groundTruth: gt, imagesDirectory: url(images))
             if !run.mapping.unmappedTarget.isEmpty {
                 note("dataset classes the model does not know (AP 0): " + run.mapping.unmappedTarget.joined(separator: ", "))
@@ -99,7 +129,13 @@ struct Eval: ParsableCommand {
             note(String(format: "detected %d objects on %d images in %.1f s", run.detections.count, gt.images.count, run.seconds))
             dets = run.detections
         }
-        if let saveResults { try COCOResultsWriter.write(dets, to: url(saveResults)) }
+        if let saveResults {
+            if datasetFormat == .coco {
+                try COCOResultsWriter.write(dets, to: url(saveResults))
+            } else {
+                try COCOResultsWriter.write(dets, to: url(saveResults), images: gt.images, categories: gt.categories)
+            }
+        }
         let t1 = Date()
 
         let report: EvalReport
@@ -118,7 +154,8 @@ struct Eval: ParsableCommand {
             curves = plot == nil ? [] : PRCurve.curves(e)
         }
         if timing {
-            note(String(format: "timing: read %.3f s, evaluate %.3f s", t1.timeIntervalSince(t0), Date().timeIntervalSince(t1)))
+            note(String(format: "timing: read annotations %.3f s, %@ %.3f s, evaluate %.3f s", tRead.timeIntervalSince(t0),
+                        model == nil ? "read results" : "detect", t1.timeIntervalSince(tRead), Date().timeIntervalSince(t1)))
         }
         print("Evaluated \(report.imageCount) images, \(gt.annotations.count) ground-truth boxes, \(dets.count) detections (protocol \(report.protocolName))")
         print(report.summaryText)

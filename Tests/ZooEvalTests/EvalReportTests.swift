@@ -15,10 +15,13 @@ final class EvalReportTests: XCTestCase {
         let e = try COCOEvaluator().evaluate(groundTruth: gt, detections: dets)
         let report = EvalReport(e)
         let obj = try JSONSerialization.jsonObject(with: report.jsonData()) as! [String: Any]
-        XCTAssertEqual(Set(obj.keys), ["stats", "per_class", "protocol", "n_images"])
+        XCTAssertEqual(Set(obj.keys), ["stats", "stats_array", "per_class", "protocol", "n_images"])
         XCTAssertEqual(obj["protocol"] as? String, "coco")
         XCTAssertEqual(obj["n_images"] as? Int, 100)
-        XCTAssertEqual((obj["stats"] as? [Double])?.count, 12)
+        XCTAssertEqual((obj["stats_array"] as? [Double]), e.stats)
+        let named = try XCTUnwrap(obj["stats"] as? [String: Double])
+        XCTAssertEqual(named.count, 12)
+        XCTAssertEqual(named["AP"], e.stats[0]); XCTAssertEqual(named["AP50"], e.stats[1]); XCTAssertEqual(named["ARl"], e.stats[11])
         let per = obj["per_class"] as! [String: [String: Any]]
         XCTAssertEqual(per.count, 80)
         let person = try XCTUnwrap(per["person"])

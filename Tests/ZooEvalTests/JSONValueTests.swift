@@ -69,4 +69,27 @@ final class JSONValueTests: XCTestCase {
             XCTAssertEqual([e.x, e.y, e.width, e.height, e.score], [d.x, d.y, d.width, d.height, d.score])
         }
     }
+
+    /// Issue 15 item 5: results saved against VOC/YOLO ground truth (reader-assigned ids) carry their images and
+    /// categories, so they map onto another ground truth of the same images with other ids and names spelled the
+    /// VOC or COCO way — instead of silently scoring AP 0 against wrong images.
+    func testSelfDescribingResultsMapByFileAndClassName() throws {
+        let vocImages = [EvalImage(id: 1, fileName: "a.jpg", width: 100, height: 80), EvalImage(id: 2, fileName: "b w.jpg", width: 50, height: 50)]
+        let vocCats = [EvalCategory(id: 1, name: "aeroplane"), EvalCategory(id: 2, name: "dog")]
+        let dets = [ResultDetection(imageID: 1, categoryID: 1, x: 1, y: 2, width: 30, height: 40, score: 0.9),
+                    ResultDetection(imageID: 2, categoryID: 2, x: 5, y: 6, width: 7, height: 8, score: 0.5)]
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("zooeval-sd-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try COCOResultsWriter.write(dets, to: url, images: vocImages, categories: vocCats)
+        let coco = GroundTruth(images: [EvalImage(id: 42, fileName: "b w.jpg", width: 50, height: 50),
+                                        EvalImage(id: 7, fileName: "a.jpg", width: 100, height: 80)],
+                               categories: [EvalCategory(id: 5, name: "airplane"), EvalCategory(id: 18, name: "dog")], annotations: [])
+        let aligned = try COCOResults.read(url).aligned(to: coco)
+        XCTAssertEqual(aligned.detections.map(\.imageID), [7, 42])
+        XCTAssertEqual(aligned.detections.map(\.categoryID), [5, 18])
+        XCTAssertEqual(aligned.detections.map(\.score), [0.9, 0.5])
+        // The plain list (COCO ground truth) stays pycocotools' loadRes input.
+        try COCOResultsWriter.write(dets, to: url)
+        XCTAssertTrue(String(decoding: try Data(contentsOf: url), as: UTF8.self).hasPrefix("[{"))
+    }
 }
