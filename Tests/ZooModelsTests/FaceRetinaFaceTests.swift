@@ -28,6 +28,6 @@ final class FaceRetinaFaceTests: XCTestCase {
     func testDetectionsMatchReferencePipeline() throws {
         let detector = try RetinaFace.detector(contentsOf: try TestData.shared("weights/retinaface/retinaface_mbnet0.25.onnx"))
         let worst = try FaceDetectionFixture.compare(detector, key: "retinaface", pixelTolerance: 0.5, scoreTolerance: 2e-3)
-        print("RetinaFaceDetector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
+        print("RetinaFace detector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
     }
 }

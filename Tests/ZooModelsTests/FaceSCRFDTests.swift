@@ -27,6 +27,6 @@ final class FaceSCRFDTests: XCTestCase {
     func testDetectionsMatchReferencePipeline() throws {
         let detector = try SCRFD.detector(contentsOf: try TestData.shared("weights/scrfd/scrfd_500m_bnkps.onnx"))
         let worst = try FaceDetectionFixture.compare(detector, key: "scrfd", pixelTolerance: 0.5, scoreTolerance: 2e-3)
-        print("SCRFDDetector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
+        print("SCRFD detector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
     }
 }

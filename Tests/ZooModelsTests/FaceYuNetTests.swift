@@ -37,6 +37,6 @@ final class FaceYuNetTests: XCTestCase {
     func testDetectionsMatchReferencePipeline() throws {
         let detector = try YuNet.detector(contentsOf: try TestData.shared("weights/yunet/yunet_n_320_320.onnx"))
         let worst = try FaceDetectionFixture.compare(detector, key: "yunet", pixelTolerance: 0.5, scoreTolerance: 2e-3)
-        print("YuNetDetector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
+        print("YuNet detector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
     }
 }

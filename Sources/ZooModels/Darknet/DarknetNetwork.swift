@@ -182,6 +182,8 @@ public final class DarknetNetwork: Backbone, PlansOwnBuffers {
         }
         var out: [[Int]] = []
         var x = input
+        // One walk: each layer is sized and added to the memory budget in turn.
+        var budget = DarknetBlueprint.ActivationBudget(at: "input \(input[3])x\(input[2])")
         for (i, s) in sections.enumerated() {
             let y: [Int]
             switch s.layer {
@@ -206,19 +208,15 @@ public final class DarknetNetwork: Backbone, PlansOwnBuffers {
             guard y.allSatisfy({ $0 > 0 }) else {
                 throw DarknetError.shapeMismatch(location: s.location, message: "input \(input[3])x\(input[2]) is too small (layer \(i) output \(y))")
             }
+            var scratch: [Int]?
+            if case .convolutional(let c) = s.layer {
+                scratch = DarknetBlueprint.scratch(size: c.kernel.0, strideX: c.stride.1, strideY: c.stride.0, groups: c.groups,
+                                                   input: x, output: y)
+            }
+            budget.add(output: y, aliased: s.layer.aliasesInput(at: i), scratch: scratch)
             out.append(y); x = y
         }
-        try DarknetBlueprint.checkMemory(out, aliased: sections.indices.map { i in
-            switch sections[i].layer {
-            case .dropout: return i > 0
-            case .route(let l, let g, _): return l.count == 1 && g == 1
-            default: return false
-            }
-        }, scratch: sections.indices.map { i in
-            guard case .convolutional(let c) = sections[i].layer else { return nil }
-            return DarknetBlueprint.scratch(size: c.kernel.0, strideX: c.stride.1, strideY: c.stride.0, groups: c.groups,
-                                            input: i == 0 ? input : out[i - 1], output: out[i])
-        }, at: "input \(input[3])x\(input[2])")
+        try budget.finish()
         return out
     }
 
@@ -233,9 +231,9 @@ public final class DarknetNetwork: Backbone, PlansOwnBuffers {
         for (i, s) in sections.enumerated() {
             try Interruption.check()   // a large plan takes a while to allocate and zero
             switch s.layer {
-            case .dropout:
-                outputs.append(i == 0 ? Tensor(zeros: shapes[i]) : outputs[i - 1])
-            case .route(let layers, let groups, _) where layers.count == 1 && groups == 1:
+            case .dropout where s.layer.aliasesInput(at: i):
+                outputs.append(outputs[i - 1])
+            case .route(let layers, _, _) where s.layer.aliasesInput(at: i):
                 outputs.append(outputs[layers[0]])
             default:
                 outputs.append(Tensor(zeros: shapes[i]))
