@@ -6,15 +6,20 @@ import ZooNN
 /// norm/act). Maps in and out at strides 8, 16, 32. Port of mmdet `mmdet/models/necks/pafpn.py`
 /// (InsightFace `detection/scrfd`, module paths `neck.*`).
 public final class PAFPN: Neck {
-    public let lateral: [Conv2d], fpn: [Conv2d], downsample: [Conv2d], pafpn: [Conv2d]
+    /// mmdet `ConvModule`s (`<name>.conv`, "same" padding, no norm or activation): the `BaseConv` block.
+    public let lateral: [BaseConv], fpn: [BaseConv], downsample: [BaseConv], pafpn: [BaseConv]
     public let outputs: [FeatureMapSpec]
 
     public init(_ w: inout ONNXWeightImporter, inputs: [FeatureMapSpec], channels: Int, path: String = "neck") throws {
         precondition(inputs.count == 3, "PAFPN needs three maps, got \(inputs)")
-        lateral = try inputs.enumerated().map { try w.conv2d("\(path).lateral_convs.\($0.offset).conv", in: $0.element.channels, out: channels, kernel: 1) }
-        fpn = try (0..<3).map { try w.conv2d("\(path).fpn_convs.\($0).conv", in: channels, out: channels, kernel: 3, padding: 1) }
-        downsample = try (0..<2).map { try w.conv2d("\(path).downsample_convs.\($0).conv", in: channels, out: channels, kernel: 3, stride: 2, padding: 1) }
-        pafpn = try (0..<2).map { try w.conv2d("\(path).pafpn_convs.\($0).conv", in: channels, out: channels, kernel: 3, padding: 1) }
+        lateral = try inputs.enumerated().map {
+            try BaseConv(&w, "\(path).lateral_convs.\($0.offset)", in: $0.element.channels, out: channels, kernel: 1, activation: .linear)
+        }
+        fpn = try (0..<3).map { try BaseConv(&w, "\(path).fpn_convs.\($0)", in: channels, out: channels, kernel: 3, activation: .linear) }
+        downsample = try (0..<2).map {
+            try BaseConv(&w, "\(path).downsample_convs.\($0)", in: channels, out: channels, kernel: 3, stride: 2, activation: .linear)
+        }
+        pafpn = try (0..<2).map { try BaseConv(&w, "\(path).pafpn_convs.\($0)", in: channels, out: channels, kernel: 3, activation: .linear) }
         outputs = inputs.map { FeatureMapSpec(name: "p\($0.stride)", channels: channels, stride: $0.stride) }
     }
 
@@ -24,12 +29,12 @@ public final class PAFPN: Neck {
     }
 
     public func callAsFunction(_ features: [Tensor], _ ctx: ForwardContext) -> [Tensor] {
-        let lat = (0..<3).map { ctx(lateral[$0], features[$0]) }
+        let lat = (0..<3).map { lateral[$0](features[$0], ctx) }
         let td1 = Self.resizeAdd(lat[2], onto: lat[1], ctx)                 // top-down
         let td0 = Self.resizeAdd(td1, onto: lat[0], ctx)
-        let f0 = ctx(fpn[0], td0), f1 = ctx(fpn[1], td1), f2 = ctx(fpn[2], lat[2])
-        let b1 = ctx.arena.add(f1, ctx(downsample[0], f0))                  // bottom-up
-        let b2 = ctx.arena.add(f2, ctx(downsample[1], b1))
-        return [f0, ctx(pafpn[0], b1), ctx(pafpn[1], b2)]
+        let f0 = fpn[0](td0, ctx), f1 = fpn[1](td1, ctx), f2 = fpn[2](lat[2], ctx)
+        let b1 = ctx.arena.add(f1, downsample[0](f0, ctx))                  // bottom-up
+        let b2 = ctx.arena.add(f2, downsample[1](b1, ctx))
+        return [f0, pafpn[0](b1, ctx), pafpn[1](b2, ctx)]
     }
 }
