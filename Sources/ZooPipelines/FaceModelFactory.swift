@@ -38,6 +38,13 @@ public enum FaceModelFactory {
         }
     }
 
+    /// The module-built face detector `name` (backbone → neck → head), or nil without loading anything for the
+    /// MTCNN cascade, which is not built from such modules.
+    public static func composedDetector(_ name: String, weights: URL? = nil) throws -> SingleStageFaceDetector? {
+        guard name != "mtcnn" else { return nil }
+        return try detector(name, weights: weights) as? SingleStageFaceDetector
+    }
+
     /// The recogniser `name`; `weights` overrides the weights file/folder.
     public static func embedder(_ name: String, weights: URL? = nil) throws -> any FaceEmbedder {
         switch name {

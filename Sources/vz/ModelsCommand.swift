@@ -60,8 +60,7 @@ struct Models: ParsableCommand {
             guard let m = try make(try store.require(e.card), e.card) as? SingleStageDetector else { return }
             composed = m
         case .face:
-            guard e.card.task == .faceDetection,
-                  let m = try FaceModelFactory.detector(e.card.name) as? SingleStageFaceDetector else {
+            guard e.card.task == .faceDetection, let m = try FaceModelFactory.composedDetector(e.card.name) else {
                 if !json { print("  modules   (not composed of backbone/neck/head modules)") }
                 return
             }
