@@ -2,9 +2,9 @@ import Foundation
 import ZooDetect
 import ZooNN
 
-/// A one-stage detector composed of modules: image tensor → backbone → neck → head → decoded candidates
-/// (darknet YOLO: cfg trunk → `YOLOHead`, no separate neck).
-/// YOLOX, NanoDet, FastestDet and the face detectors (`SingleStageFaceDetector`) are instances with different modules; the pipeline (`Detector`) applies the
+/// A one-stage detector composed of modules: image tensor → backbone → neck → head → decoded candidates.
+/// YOLOX, NanoDet, FastestDet, darknet YOLO (cfg trunk → `YOLOHead`, no separate neck) and the face detectors
+/// (inside `SingleStageFaceDetector`) are instances with different modules; the pipelines apply the
 /// post-processing the head declares.
 ///
 /// Input `1, 3, H, W` preprocessed as the card's `ModelInput` says, H and W multiples of `card.input.sizeMultiple`.
