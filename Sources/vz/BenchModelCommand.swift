@@ -64,13 +64,11 @@ struct BenchModel: ParsableCommand {
         }
         let folder = try WeightsStore.standard().require(entry.card)
         let detector = try make(folder, entry.card)
-        if let composed = detector as? SingleStageDetector {
-            return try benchComposed(composed, card: entry.card)
+        guard let composed = detector as? SingleStageDetector else {
+            throw ValidationError("\(model): benchmarking is implemented for module-built detectors")
         }
-        guard let darknet = detector as? DarknetDetector else {
-            throw ValidationError("\(model): benchmarking is implemented for darknet and module-built detectors")
-        }
-        let net = darknet.network
+        // A darknet trunk: the whole cfg network (its [yolo] decoding included), timed per layer.
+        guard let net = composed.backbone as? DarknetNetwork else { return try benchComposed(composed, card: entry.card) }
         let s = size ?? entry.card.input.width
         guard s > 0, s % entry.card.input.sizeMultiple == 0 else {
             throw ValidationError("--size must be a positive multiple of \(entry.card.input.sizeMultiple)")
@@ -149,10 +147,9 @@ struct BenchModel: ParsableCommand {
         }
     }
 
-    /// A face detector (whole `detect` on a synthetic image: the card's input size, 640 × 480 for cascades, or
-    /// `--size` square) or a face
-    /// embedder (`embed` on a synthetic chip of its input size): decoding is not timed, the model's own
-    /// pre-processing is.
+    /// A face detector: a module-built one's forward pass (`benchComposed`), a cascade's whole `detect` on a
+    /// synthetic image (640 × 480, or `--size` square); a face embedder: the network's forward pass on a
+    /// synthetic chip of its input size, preprocessed once (`embed` for embedders without a tensor forward).
     func benchFace(_ card: ModelCard) throws {
         let run: () throws -> Void
         let shape: String
@@ -169,6 +166,8 @@ struct BenchModel: ParsableCommand {
         switch card.task {
         case .faceDetection:
             let d = try FaceModelFactory.detector(card.name)
+            // Module-built face detectors: the network's forward pass, as every composed detector.
+            if let composed = d as? SingleStageFaceDetector { return try benchComposed(composed.network, card: card) }
             // Cascades like MTCNN have no fixed input: a 640 × 480 photo-sized image unless --size is given.
             let img = size.map { synthetic($0, $0) } ?? (card.input.width >= 160 ? synthetic(card.input.width, card.input.height) : synthetic(640, 480))
             run = { _ = try d.detect(img) }
@@ -176,7 +175,13 @@ struct BenchModel: ParsableCommand {
         case .faceEmbedding:
             let e = try FaceModelFactory.embedder(card.name)
             let chip = synthetic(e.inputSize.width, e.inputSize.height)
-            run = { _ = try e.embed(chip) }
+            // The network's forward pass on the preprocessed chip where the embedder exposes it, else `embed`.
+            switch e {
+            case let net as SFace: let x = try net.preprocess([chip]); run = { _ = net(x) }
+            case let net as MobileFaceNet: let x = try net.preprocess([chip]); run = { _ = net(x) }
+            case let net as IResNet: let x = try net.preprocess([chip]); run = { _ = net(x) }
+            default: run = { _ = try e.embed(chip) }
+            }
             shape = "\(chip.width)x\(chip.height) chip"
         case .detection:
             throw ValidationError("\(card.name): no benchmark path")

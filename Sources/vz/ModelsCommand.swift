@@ -51,13 +51,20 @@ struct Models: ParsableCommand {
         }
     }
 
-    /// The traced composition of a module-built detector (darknet and face models are not composed of modules).
+    /// The traced composition of a module-built detector or face detector (cascades and embedders are not
+    /// composed of backbone/neck/head modules).
     func printDescription(_ e: ModelEntry, store: WeightsStore) throws {
-        guard case .detector(let make) = e.factory else { return }
-        let model = try make(try store.require(e.card), e.card)
-        guard let composed = model as? SingleStageDetector else {
-            if !json { print("  modules   (built from its darknet cfg: see the cfg for its layers)") }
-            return
+        let composed: SingleStageDetector
+        switch e.factory {
+        case .detector(let make):
+            guard let m = try make(try store.require(e.card), e.card) as? SingleStageDetector else { return }
+            composed = m
+        case .face:
+            guard e.card.task == .faceDetection, let m = try FaceModelFactory.composedDetector(e.card.name) else {
+                if !json { print("  modules   (not composed of backbone/neck/head modules)") }
+                return
+            }
+            composed = m.network
         }
         let d = try DetectorDescription(composed)
         if json {

@@ -18,10 +18,14 @@ final class EvalReportTests: XCTestCase {
         XCTAssertEqual(Set(obj.keys), ["stats", "stats_array", "per_class", "protocol", "n_images"])
         XCTAssertEqual(obj["protocol"] as? String, "coco")
         XCTAssertEqual(obj["n_images"] as? Int, 100)
-        XCTAssertEqual((obj["stats_array"] as? [Double]), e.stats)
+        let array = try XCTUnwrap(obj["stats_array"] as? [Double])
+        XCTAssertEqual(array.count, 12)
+        for (a, b) in zip(array, e.stats) { XCTAssertEqual(a, b, accuracy: 1e-12) }
         let named = try XCTUnwrap(obj["stats"] as? [String: Double])
         XCTAssertEqual(named.count, 12)
-        XCTAssertEqual(named["AP"], e.stats[0]); XCTAssertEqual(named["AP50"], e.stats[1]); XCTAssertEqual(named["ARl"], e.stats[11])
+        XCTAssertEqual(named["AP"] ?? -9, e.stats[0], accuracy: 1e-12)
+        XCTAssertEqual(named["AP50"] ?? -9, e.stats[1], accuracy: 1e-12)
+        XCTAssertEqual(named["ARl"] ?? -9, e.stats[11], accuracy: 1e-12)
         let per = obj["per_class"] as! [String: [String: Any]]
         XCTAssertEqual(per.count, 80)
         let person = try XCTUnwrap(per["person"])

@@ -52,7 +52,7 @@ final class DarknetYoloTests: XCTestCase {
         for (i, v) in [Float(0.5), 0.25, 0.2, 0.1, 0.9, 0.6, 0.3, 0.1].enumerated() { out.pointer[i] = v }
         // row 1: objectness below the threshold
         for (i, v) in [Float(0.5), 0.5, 0.5, 0.5, 0.2, 0.19, 0.0, 0.0].enumerated() { out.pointer[8 + i] = v }
-        let c = DarknetDetector.candidates([out], inputWidth: 400, inputHeight: 200, confidence: 0.25)
+        let c = YOLOHead.candidates([out], inputWidth: 400, inputHeight: 200, confidence: 0.25)
         XCTAssertEqual(c.count, 2)
         XCTAssertEqual(c.map(\.classID), [0, 1])
         XCTAssertEqual(c[0].box, Box(x1: 160, y1: 40, x2: 240, y2: 60))

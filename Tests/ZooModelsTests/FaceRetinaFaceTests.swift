@@ -8,9 +8,9 @@ import ZooTestSupport
 final class FaceRetinaFaceTests: XCTestCase {
     /// Raw outputs within 1e-3 absolute (float32, different summation order).
     func testRawOutputsMatchOnnxruntime() throws {
-        let net = try RetinaFace(contentsOf: try TestData.shared("weights/retinaface/retinaface_mbnet0.25.onnx"))
+        let net = try RetinaFace.load(onnx: try TestData.shared("weights/retinaface/retinaface_mbnet0.25.onnx"))
         let fixture = try FaceFixtureFile.load("retinaface_mnet025")
-        let worst = fixture.compare(net(fixture.inputTensor), tolerance: 1e-3)
+        let worst = fixture.compare(try net.rawOutputs(fixture.inputTensor), tolerance: 1e-3)
         print("RetinaFace-mnet0.25 max |ours − onnxruntime| over sampled raw outputs: \(worst)")
     }
 
@@ -26,8 +26,8 @@ final class FaceRetinaFaceTests: XCTestCase {
 
     /// Same face count; boxes and landmarks within 0.5 px, scores within 2e-3.
     func testDetectionsMatchReferencePipeline() throws {
-        let detector = try RetinaFaceDetector(contentsOf: try TestData.shared("weights/retinaface/retinaface_mbnet0.25.onnx"))
+        let detector = try RetinaFace.detector(contentsOf: try TestData.shared("weights/retinaface/retinaface_mbnet0.25.onnx"))
         let worst = try FaceDetectionFixture.compare(detector, key: "retinaface", pixelTolerance: 0.5, scoreTolerance: 2e-3)
-        print("RetinaFaceDetector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
+        print("RetinaFace detector end to end: max coordinate error \(worst.pixels) px, max score error \(worst.score)")
     }
 }

@@ -11,12 +11,12 @@ import ZooTestSupport
 /// bounded whatever `conf` is, buffers of one-off sizes released, and forward passes interruptible.
 final class DetectBoundsTests: XCTestCase {
     /// A fresh yolov3-tiny (not the shared cached instance: these tests inspect its buffer plans).
-    func freshModel() throws -> DarknetDetector {
+    func freshModel() throws -> SingleStageDetector {
         let entry = try ModelZoo.entry(named: "yolov3-tiny")
         guard let folder = DetectTestSupport.store.locate(entry.card), case .detector(let make) = entry.factory else {
             throw XCTSkip("weights for yolov3-tiny not found (run `vz weights pull yolov3-tiny`): skipped")
         }
-        return try XCTUnwrap(try make(folder, entry.card) as? DarknetDetector)
+        return try XCTUnwrap(try make(folder, entry.card) as? SingleStageDetector)
     }
 
     static let gray = Image(width: 1, height: 1, pixels: [128, 128, 128])
@@ -58,13 +58,13 @@ final class DetectBoundsTests: XCTestCase {
     /// At the default threshold the cap is far away: the same detections as with no cap (the full
     /// candidate list through the same NMS).
     func testCapDoesNotChangeNormalResults() throws {
-        let model = try DetectTestSupport.model("yolov3-tiny") as! DarknetDetector
+        let model = try DetectTestSupport.model("yolov3-tiny") as! SingleStageDetector
         let d = try Detector(model: model, options: DetectorOptions(multiLabel: true))
         let image = try ImageDecoder.decode(contentsOf: try TestData.shared("images/detect/dog.jpg"))
         let r = try d.detect(image)
         let (tensor, transform) = d.preprocess(image)
-        let outputs = try model.network.forward(tensor)
-        let all = DarknetDetector.candidates(outputs, inputWidth: 416, inputHeight: 416, confidence: 0.25)
+        let outputs = try model.darknet.forward(tensor)
+        let all = YOLOHead.candidates(outputs, inputWidth: 416, inputHeight: 416, confidence: 0.25)
         XCTAssertLessThan(all.count, DetectorLimits.maxCandidates)
         let expected = NMS.suppress(all, threshold: 0.45, maxDetections: 300).map { transform.toOriginal($0.box) }
         XCTAssertEqual(r.detections.map(\.box), expected)
@@ -76,18 +76,18 @@ final class DetectBoundsTests: XCTestCase {
         let model = try freshModel()
         for size in [320, 480, 640, 416] {
             _ = try Detector(model: model, options: DetectorOptions(size: size)).detect(Self.gray)
-            XCTAssertLessThanOrEqual(model.network.plannedShapes.count, DarknetNetwork.maxCachedPlans)
+            XCTAssertLessThanOrEqual(model.darknet.plannedShapes.count, DarknetNetwork.maxCachedPlans)
         }
         let odd = try Detector(model: model, options: DetectorOptions(size: 640))
         _ = try odd.detect(Self.gray)
-        XCTAssertTrue(model.network.plannedShapes.contains([1, 3, 640, 640]))
+        XCTAssertTrue(model.darknet.plannedShapes.contains([1, 3, 640, 640]))
         odd.releaseTransientBuffers()
-        XCTAssertEqual(model.network.plannedShapes, [[1, 3, 416, 416]])
+        XCTAssertEqual(model.darknet.plannedShapes, [[1, 3, 416, 416]])
         // A detector at the default size keeps its buffers.
         let normal = try Detector(model: model)
         _ = try normal.detect(Self.gray)
         normal.releaseTransientBuffers()
-        XCTAssertEqual(model.network.plannedShapes, [[1, 3, 416, 416]])
+        XCTAssertEqual(model.darknet.plannedShapes, [[1, 3, 416, 416]])
     }
 
     /// A raised flag stops a forward pass between layers: a 2048² pass (seconds) interrupted after 100 ms
@@ -111,4 +111,9 @@ final class DetectBoundsTests: XCTestCase {
         XCTAssertLessThan(stoppedAfter, .seconds(2), "stopped within about one layer of the raise")
         XCTAssertNoThrow(try d.detect(Self.gray))
     }
+}
+
+extension SingleStageDetector {
+    /// The darknet trunk of a darknet detector (its planned buffers).
+    var darknet: DarknetNetwork { backbone as! DarknetNetwork }
 }

@@ -34,7 +34,7 @@ final class ServeDeadlineTests: XCTestCase {
                 XCTAssertLessThan(answered - sent, .seconds(3))
                 // Buffers of the one-off size were released: at most the default 416 plan remains.
                 let pool = try XCTUnwrap(service.pool(named: "yolov3-tiny"))
-                let shapes = try pool.withDetector { ($0.model as? DarknetDetector)?.network.plannedShapes }
+                let shapes = try pool.withDetector { (($0.model as? SingleStageDetector)?.backbone as? DarknetNetwork)?.plannedShapes }
                 let planned = try XCTUnwrap(shapes)
                 XCTAssertTrue(planned.allSatisfy { $0 == [1, 3, 416, 416] }, "\(planned)")
             } catch { try await running.shutdown(); throw error }

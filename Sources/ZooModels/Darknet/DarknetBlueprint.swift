@@ -92,7 +92,10 @@ struct DarknetBlueprint {
         var floats = 0
         var shape = [channels, inputSize.height, inputSize.width]
         var stride = 1
+        // One walk: each layer is range-checked, sized and added to the memory budget in turn.
+        var budget = ActivationBudget(at: "\(config.source) at its input size \(inputSize.width)x\(inputSize.height)")
         for (i, section) in config.layers.enumerated() {
+            let input = shape
             func resolve(_ key: String) throws -> [Int] {
                 guard let raw = try section.ints(key), !raw.isEmpty else { throw section.error(key, "\(section.type) needs \(key)=") }
                 guard DarknetLimits.inputsPerLayer.contains(raw.count) else {
@@ -201,21 +204,20 @@ struct DarknetBlueprint {
                 }
             }
             layers.append(Layer(kind: kind, section: section, outputShape: shape, stride: stride))
+            var scratch: [Int]?
+            if case .convolutional(let c) = kind {
+                scratch = Self.scratch(size: c.size, strideX: c.strideX, strideY: c.strideY, groups: c.groups,
+                                       input: [1] + input, output: [1] + shape)
+            }
+            budget.add(output: [1] + shape, aliased: Self.isAlias(kind, at: i), scratch: scratch)
         }
         guard !yolos.isEmpty else {
             throw DarknetError.invalidOption(location: config.source, message: "the cfg has no [yolo] layer")
         }
+        try budget.finish()
         self.layers = layers
         floatCount = floats
         yoloIndices = yolos
-        let outputs = layers.map { [1] + $0.outputShape }
-        let input = [1, channels, inputSize.height, inputSize.width]
-        try Self.checkMemory(outputs, aliased: layers.indices.map { Self.isAlias(layers[$0].kind, at: $0) },
-                             scratch: layers.indices.map { i in
-            guard case .convolutional(let c) = layers[i].kind else { return nil }
-            return Self.scratch(size: c.size, strideX: c.strideX, strideY: c.strideY, groups: c.groups,
-                                input: i == 0 ? input : outputs[i - 1], output: outputs[i])
-        }, at: "\(config.source) at its input size \(inputSize.width)x\(inputSize.height)")
     }
 
     /// The parameters of a `[convolutional]` section on an input of `input` (`C, H, W`), range-checked.
@@ -267,27 +269,35 @@ struct DarknetBlueprint {
                          newCoords: try section.int("new_coords", default: 0, in: 0...1) != 0)
     }
 
-    /// Throws unless a forward pass with these layer outputs (`N, …`) fits `DarknetLimits.maxActivationBytes`:
-    /// every output that is not `aliased` to another (dropout after the first layer, single-input ungrouped
-    /// route) plus the largest convolution scratch buffer, `scratch[i]` being the dims of layer `i`'s (im2col:
-    /// `N, C/groups · k², outH, outW`), when it has one.
-    static func checkMemory(_ outputs: [[Int]], aliased: [Bool], scratch: [[Int]?], at what: String) throws {
-        let limit = DarknetLimits.maxActivationBytes / 4
-        func over() -> DarknetError {
-            .shapeMismatch(location: what, message: "a forward pass needs more than \(DarknetLimits.maxActivationBytes >> 20) MiB of layer outputs and scratch (DarknetLimits.maxActivationBytes)")
-        }
-        var floats = 0, largestScratch = 0
-        for (i, shape) in outputs.enumerated() {
-            if let dims = scratch[i] {
-                guard let n = WeightLimits.elementCount(dims, limit: limit) else { throw over() }
+    /// The memory of a forward pass, summed one layer at a time: every layer output that is not aliased to
+    /// another (dropout after the first layer, single-input ungrouped route) plus the largest convolution scratch
+    /// buffer (im2col: `N, C/groups · k², outH, outW`), against `DarknetLimits.maxActivationBytes`. `finish`
+    /// throws if it is over (after the walk, so that a layer's own error is reported first, as before).
+    struct ActivationBudget {
+        let what: String
+        private var floats = 0, largestScratch = 0, over = false
+        private let limit = DarknetLimits.maxActivationBytes / 4
+
+        init(at what: String) { self.what = what }
+
+        /// One layer's output (`N, …`), whether it aliases another's buffer, and its scratch dims if it has one.
+        mutating func add(output: [Int], aliased: Bool, scratch: [Int]?) {
+            guard !over else { return }
+            if let dims = scratch {
+                guard let n = WeightLimits.elementCount(dims, limit: limit) else { over = true; return }
                 largestScratch = max(largestScratch, n)
             }
-            if aliased[i] { continue }
-            guard let n = WeightLimits.elementCount(shape, limit: limit) else { throw over() }
+            if aliased { return }
+            guard let n = WeightLimits.elementCount(output, limit: limit) else { over = true; return }
             floats += n
-            guard floats <= limit else { throw over() }
+            if floats > limit { over = true }
         }
-        guard floats + largestScratch <= limit else { throw over() }
+
+        func finish() throws {
+            guard !over, floats + largestScratch <= limit else {
+                throw DarknetError.shapeMismatch(location: what, message: "a forward pass needs more than \(DarknetLimits.maxActivationBytes >> 20) MiB of layer outputs and scratch (DarknetLimits.maxActivationBytes)")
+            }
+        }
     }
 
     /// Whether layer `i` of this kind reuses another layer's buffer instead of its own (see `DarknetNetwork.plan`).

@@ -22,6 +22,17 @@ public enum DarknetLayer {
     /// `[yolo]`: box decoding head; its output is `N, H·W·A, 5+C` (see `YoloLayer`).
     case yolo(YoloLayer)
 
+    /// Whether layer `i` of this kind reuses another layer's buffer instead of its own (a dropout after the
+    /// first layer: its input's; a single-input ungrouped route: that layer's). The plan and the memory budget
+    /// both follow this rule (`DarknetBlueprint.isAlias` is the same rule before layers exist).
+    public func aliasesInput(at i: Int) -> Bool {
+        switch self {
+        case .dropout: return i > 0
+        case .route(let l, let g, _): return l.count == 1 && g == 1
+        default: return false
+        }
+    }
+
     /// The darknet section name, e.g. `convolutional`.
     public var kind: String {
         switch self {

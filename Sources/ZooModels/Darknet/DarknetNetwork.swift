@@ -11,7 +11,10 @@ import ZooNN
 /// `N, H·W·A, 5+C` (see `YoloLayer`). Batch norm is folded into the convolutions at load. Buffers are planned
 /// once per input shape and reused, so a forward pass allocates nothing; a network is therefore not safe for
 /// concurrent use (callers serialise, one network per thread).
-public final class DarknetNetwork {
+///
+/// As a detector module (`Backbone`, backbone and neck in one: a cfg is one graph), `callAsFunction` runs every
+/// layer but the `[yolo]` ones and returns the maps feeding them (`outputs`); `YOLOHead` decodes those.
+public final class DarknetNetwork: Backbone, PlansOwnBuffers {
     /// One layer and where it came from.
     public struct Section {
         public var layer: DarknetLayer
@@ -30,6 +33,13 @@ public final class DarknetNetwork {
     public let yoloIndices: [Int]
     /// Largest total stride (the input size must be a multiple of it for shapes to line up; 32 for YOLOs).
     public let maxStride: Int
+    /// The maps feeding the `[yolo]` layers, in order: OpenCV DNN's name of the layer before each (`conv_15`),
+    /// its channels `A·(5 + C)` and stride at the cfg's input size.
+    public let outputs: [FeatureMapSpec]
+    /// The `[yolo]` layers, in order (what `YOLOHead` decodes).
+    public var yoloLayers: [YoloLayer] {
+        yoloIndices.compactMap { if case .yolo(let y) = sections[$0].layer { return y } else { return nil } }
+    }
 
     /// Planned buffers by input shape, most recently used last; at most `maxCachedPlans`.
     private var plans: [(shape: [Int], plan: Plan)] = []
@@ -69,6 +79,11 @@ public final class DarknetNetwork {
         sections = built
         yoloIndices = blueprint.yoloIndices
         maxStride = max(1, blueprint.layers.map(\.stride).max() ?? 1)
+        outputs = blueprint.yoloIndices.map { i in
+            let l = blueprint.layers[i - 1]
+            let kind = built[i - 1].layer.kind
+            return FeatureMapSpec(name: "\(kind == "convolutional" ? "conv" : kind)_\(i - 1)", channels: l.outputShape[0], stride: l.stride)
+        }
     }
 
     /// Loads `cfg` and `weights` files.
@@ -167,6 +182,8 @@ public final class DarknetNetwork {
         }
         var out: [[Int]] = []
         var x = input
+        // One walk: each layer is sized and added to the memory budget in turn.
+        var budget = DarknetBlueprint.ActivationBudget(at: "input \(input[3])x\(input[2])")
         for (i, s) in sections.enumerated() {
             let y: [Int]
             switch s.layer {
@@ -191,19 +208,15 @@ public final class DarknetNetwork {
             guard y.allSatisfy({ $0 > 0 }) else {
                 throw DarknetError.shapeMismatch(location: s.location, message: "input \(input[3])x\(input[2]) is too small (layer \(i) output \(y))")
             }
+            var scratch: [Int]?
+            if case .convolutional(let c) = s.layer {
+                scratch = DarknetBlueprint.scratch(size: c.kernel.0, strideX: c.stride.1, strideY: c.stride.0, groups: c.groups,
+                                                   input: x, output: y)
+            }
+            budget.add(output: y, aliased: s.layer.aliasesInput(at: i), scratch: scratch)
             out.append(y); x = y
         }
-        try DarknetBlueprint.checkMemory(out, aliased: sections.indices.map { i in
-            switch sections[i].layer {
-            case .dropout: return i > 0
-            case .route(let l, let g, _): return l.count == 1 && g == 1
-            default: return false
-            }
-        }, scratch: sections.indices.map { i in
-            guard case .convolutional(let c) = sections[i].layer else { return nil }
-            return DarknetBlueprint.scratch(size: c.kernel.0, strideX: c.stride.1, strideY: c.stride.0, groups: c.groups,
-                                            input: i == 0 ? input : out[i - 1], output: out[i])
-        }, at: "input \(input[3])x\(input[2])")
+        try budget.finish()
         return out
     }
 
@@ -218,9 +231,9 @@ public final class DarknetNetwork {
         for (i, s) in sections.enumerated() {
             try Interruption.check()   // a large plan takes a while to allocate and zero
             switch s.layer {
-            case .dropout:
-                outputs.append(i == 0 ? Tensor(zeros: shapes[i]) : outputs[i - 1])
-            case .route(let layers, let groups, _) where layers.count == 1 && groups == 1:
+            case .dropout where s.layer.aliasesInput(at: i):
+                outputs.append(outputs[i - 1])
+            case .route(let layers, _, _) where s.layer.aliasesInput(at: i):
                 outputs.append(outputs[layers[0]])
             default:
                 outputs.append(Tensor(zeros: shapes[i]))
@@ -255,9 +268,22 @@ public final class DarknetNetwork {
     public func forward(_ input: Tensor, layerTimes: UnsafeMutablePointer<Double>? = nil) throws -> [Tensor] {
         lock.lock(); defer { lock.unlock() }
         let plan = try self.plan(for: input.shape)
-        try run(input, plan: plan, layerTimes: layerTimes)
+        try run(input, plan: plan, layerTimes: layerTimes, heads: true, trace: nil)
         return yoloIndices.map { plan.outputs[$0] }
     }
+
+    /// The trunk as a detector module: every layer but the `[yolo]` ones; returns the maps feeding them
+    /// (`N, A·(5 + C), H/s, W/s`, valid until the next call with this input shape). With a trace on `ctx.arena`
+    /// (`vz models --describe`) each layer's receptive field and cost are recorded. Buffers are the network's
+    /// own plans, not the arena's.
+    public func callAsFunction(_ x: Tensor, _ ctx: ForwardContext) throws -> [Tensor] {
+        lock.lock(); defer { lock.unlock() }
+        let plan = try self.plan(for: x.shape)
+        try run(x, plan: plan, layerTimes: nil, heads: false, trace: ctx.arena.trace)
+        return yoloIndices.map { plan.outputs[$0 - 1] }
+    }
+
+    public func releaseBuffers(keepingInputShape keep: [Int]?) { releasePlans(keeping: keep) }
 
     /// Every layer's output from the last `forward` with this input shape (for parity tests and debugging).
     public func layerOutputs(for inputShape: [Int]) throws -> [Tensor] {
@@ -265,8 +291,9 @@ public final class DarknetNetwork {
         return try plan(for: inputShape).outputs
     }
 
-    /// Runs every layer in order; between layers, stops with `Interrupted` if the caller's flag was raised.
-    private func run(_ input: Tensor, plan: Plan, layerTimes: UnsafeMutablePointer<Double>?) throws {
+    /// Runs every layer in order (`[yolo]` layers only if `heads`); between layers, stops with `Interrupted` if
+    /// the caller's flag was raised. `trace` records receptive fields and costs.
+    private func run(_ input: Tensor, plan: Plan, layerTimes: UnsafeMutablePointer<Double>?, heads: Bool, trace: ArenaTrace?) throws {
         let outs = plan.outputs, ws = plan.workspace
         let netSize = (width: input.shape[3], height: input.shape[2])
         for (i, s) in sections.enumerated() {
@@ -291,9 +318,23 @@ public final class DarknetNetwork {
                 }
             case .dropout:
                 if i == 0 { y.pointer.update(from: x.pointer, count: x.count) }
-            case .yolo(let head): head.decode(x, networkSize: netSize, into: y)
+            case .yolo(let head): if heads { head.decode(x, networkSize: netSize, into: y) }
             }
+            if let trace { Self.record(s.layer, x, y, at: i, outs, trace) }
             if let layerTimes { layerTimes[i] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 }
+        }
+    }
+
+    /// Records layer `i` (input `x`, output `y`, every output so far `outs`) in `trace`.
+    static func record(_ layer: DarknetLayer, _ x: Tensor, _ y: Tensor, at i: Int, _ outs: [Tensor], _ trace: ArenaTrace) {
+        switch layer {
+        case .convolutional(let conv): trace.record(conv, x, y)
+        case .maxpool(let pool): trace.record(pool.padded, x, y)
+        case .avgpool: trace.setField(trace.field(of: x).window(kernel: max(x.shape[2], x.shape[3]), stride: max(x.shape[2], x.shape[3])), of: y)
+        case .upsample(let up): trace.record(up, x, y)
+        case .route(let layers, _, _): trace.merge(layers.map { outs[$0] }, into: y)
+        case .shortcut(let from, _): trace.merge([x] + from.map { outs[$0] }, into: y)
+        case .dropout, .yolo: if i > 0 { trace.setField(trace.field(of: x), of: y) }
         }
     }
 

@@ -18,7 +18,7 @@ public enum DarknetZoo {
             licence: "YOLO licence (public domain), pjreddie/darknet",
             accuracy: "COCO test-dev mAP@0.5 33.1 (pjreddie.com/darknet/yolo)"),
             factory: .detector { folder, card in
-                try DarknetDetector(card: card, cfg: folder.appendingPathComponent("yolov3-tiny.cfg"),
+                try DarknetDetector.load(card: card, cfg: folder.appendingPathComponent("yolov3-tiny.cfg"),
                                     weights: folder.appendingPathComponent("yolov3-tiny.weights"),
                                     names: folder.appendingPathComponent("coco.names"))
             }),
@@ -40,7 +40,7 @@ public enum DarknetZoo {
             licence: "YOLO licence (public domain), dog-qiuqiu/Yolo-Fastest",
             accuracy: accuracy),
             factory: .detector { folder, card in
-                try DarknetDetector(card: card, cfg: folder.appendingPathComponent(name + ".cfg"),
+                try DarknetDetector.load(card: card, cfg: folder.appendingPathComponent(name + ".cfg"),
                                     weights: folder.appendingPathComponent(name + ".weights"),
                                     names: folder.appendingPathComponent("coco.names"))
             })

@@ -13,7 +13,7 @@ public struct DetectorDescription: Sendable {
         public var receptiveField: ReceptiveField
     }
     public struct Stage: Sendable {
-        /// `backbone`, `neck`, `head`.
+        /// `backbone`, `neck`, `head`; `backbone+neck` for a single trunk module (darknet cfgs).
         public var role: String
         /// Swift type of the module, e.g. `CSPDarknet`.
         public var module: String
@@ -33,7 +33,7 @@ public struct DetectorDescription: Sendable {
         detector.arena.trace = trace
         defer { detector.arena.trace = nil }
         detector.arena.reset()
-        let ctx = ForwardContext(arena: detector.arena, workspace: detector.workspace)
+        let ctx = ForwardContext(arena: detector.arena, workspace: detector.workspace, inputShape: shape)
         let x = Tensor(zeros: shape)
         func outputs(_ ts: [Tensor], _ specs: [FeatureMapSpec]?, names: [String]) -> [Output] {
             ts.enumerated().map { i, t in
@@ -41,16 +41,18 @@ public struct DetectorDescription: Sendable {
                        stride: specs?[i].stride, receptiveField: trace.field(of: t))
             }
         }
-        let f = detector.backbone(x, ctx)
-        let p = detector.neck(f, ctx)
-        let r = detector.head(p, ctx)
+        let f = try detector.backbone(x, ctx)
+        let p = try detector.neck.map { try $0(f, ctx) } ?? f
+        let r = try detector.head(p, ctx)
         model = detector.card.name
         self.inputShape = shape
-        stages = [
-            Stage(role: "backbone", module: "\(type(of: detector.backbone))", outputs: outputs(f, detector.backbone.outputs, names: [])),
-            Stage(role: "neck", module: "\(type(of: detector.neck))", outputs: outputs(p, detector.neck.outputs, names: [])),
-            Stage(role: "head", module: "\(type(of: detector.head))", outputs: outputs(r, nil, names: detector.head.rawOutputNames)),
-        ]
+        if let neck = detector.neck {
+            stages = [Stage(role: "backbone", module: "\(type(of: detector.backbone))", outputs: outputs(f, detector.backbone.outputs, names: [])),
+                      Stage(role: "neck", module: "\(type(of: neck))", outputs: outputs(p, neck.outputs, names: []))]
+        } else {
+            stages = [Stage(role: "backbone+neck", module: "\(type(of: detector.backbone))", outputs: outputs(f, detector.backbone.outputs, names: []))]
+        }
+        stages.append(Stage(role: "head", module: "\(type(of: detector.head))", outputs: outputs(r, nil, names: detector.head.rawOutputNames)))
         parameters = trace.parameters
         multiplyAccumulates = trace.multiplyAccumulates
     }

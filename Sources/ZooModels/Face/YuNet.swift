@@ -1,76 +1,30 @@
 import Foundation
 import ZooNN
 
-/// YuNet-n face detector network (libfacedetection.train `YuNet`, exported to ONNX as OpenCV Zoo's
-/// `face_detection_yunet_2023mar` / `yunet_n_*.onnx`). Port of libfacedetection.train's
-/// `mmdet/models/backbones/yunet_backbone.py`, `necks/tfpn.py` and `dense_heads/yunet_head.py`.
+/// YuNet-n face detector = `YuNetBackbone` → `TFPN` → `YuNetHead` (libfacedetection.train `YuNet`, exported to
+/// ONNX as OpenCV Zoo's `face_detection_yunet_2023mar` / `yunet_n_*.onnx`), weights imported from the ONNX
+/// initialisers by name with every weighted node checked.
 ///
-/// Input `N, 3, H, W` BGR in 0…255 (no normalisation), H and W multiples of 32. Raw outputs, as the ONNX graph:
-/// for each stride s in 8, 16, 32 with `HW = (H/s)·(W/s)` cells in row-major order: `cls_s`, `obj_s`
-/// `[N, HW, 1]` (sigmoid), `bbox_s` `[N, HW, 4]` (dx, dy, log w, log h in stride units), `kps_s` `[N, HW, 10]`.
-public final class YuNet {
-    /// A depthwise-separable unit: 1×1 conv (`conv1`, no activation) then 3×3 depthwise conv (`conv2`, BN
-    /// folded, ReLU unless it is a head output).
-    struct ConvDPUnit {
-        var conv1: Conv2d
-        var conv2: Conv2d
+/// Input `N, 3, H, W` BGR in 0…255 (no normalisation), H and W multiples of 32; raw outputs as `YuNetHead` says.
+public enum YuNet {
+    public static let card = ModelCard(
+        name: "yunet", family: "yunet", task: .faceDetection,
+        // OpenCV FaceDetectorYN with InsightFace's top-left canvas: one scale, BGR 0–255.
+        input: ModelInput(width: 320, height: 320, channelOrder: .bgr, scale: 1, resize: .letterbox, fill: 0,
+                          anchor: .topLeft, sizeMultiple: 32),
+        classes: 1, folder: "yunet",
+        files: [WeightFile("yunet_n_320_320.onnx", sha256: "81dbde155e982455488235acb8ec2dec5d647edf7cf7080d33e4abb69b93a0d2")],
+        source: .user(note: "OpenCV Zoo face_detection_yunet_2023mar (yunet_n_320_320.onnx); test-only copy in ../shared/data/weights/yunet; use VZ_WEIGHTS_PATH=../shared/data/weights or `vz weights pull yunet --from DIR`"),
+        licence: "Apache-2.0 (ShiqiYu/libfacedetection.train)",
+        accuracy: "WIDER Face val AP easy/medium/hard 0.892/0.883/0.811 (OpenCV Zoo)")
 
-        init(_ w: inout ONNXWeightImporter, _ path: String, _ inC: Int, _ outC: Int, relu: Bool = true) throws {
-            conv1 = try w.conv2d("\(path).conv1", in: inC, out: outC, kernel: 1)
-            conv2 = try w.conv2d("\(path).conv2", in: outC, out: outC, kernel: 3, padding: 1, groups: outC,
-                                 activation: relu ? .relu : .linear)
-        }
-
-        func callAsFunction(_ x: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
-            c.run(conv2, c.run(conv1, x, ws), ws)
-        }
-    }
-
-    /// `model0`: 3×3 stride-2 conv (BN, ReLU) then a DP unit.
-    let model0Conv1: Conv2d
-    let model0Conv2: ConvDPUnit
-    /// `model1` … `model5`: two DP units each (model1: 16→16→64, others 64→64→64).
-    let stages: [(ConvDPUnit, ConvDPUnit)]
-    /// `neck.lateral_convs.{0,1,2}` (TFPN: top-down, upsample ×2 and add).
-    let lateral: [ConvDPUnit]
-    /// `bbox_head.multi_level_share_convs.{i}.0`.
-    let share: [ConvDPUnit]
-    /// `bbox_head.multi_level_{cls,bbox,obj,kps}.{i}`: 1×1 conv then depthwise 3×3, no activation.
-    let cls: [ConvDPUnit], bbox: [ConvDPUnit], obj: [ConvDPUnit], kps: [ConvDPUnit]
-    let pool = MaxPool2d(kernel: 2, stride: 2)
-    let upsample = Upsample(scale: 2, mode: .nearest)
-    public static let strides = [8, 16, 32]
-
-    private let cache = TensorArena()
-    private let workspace = Workspace()
-    private let lock = NSLock()
-
-    /// Builds the network from an ONNX export (`yunet_n_320_320.onnx` or `yunet_n_dynamic.onnx`).
-    public convenience init(contentsOf url: URL) throws {
-        try self.init(onnx: try ONNXModel(contentsOf: url))
-    }
-
-    public init(onnx model: ONNXModel) throws {
+    /// The network from an ONNX export (`yunet_n_320_320.onnx` or `yunet_n_dynamic.onnx`: same weights, same names).
+    public static func load(onnx url: URL) throws -> SingleStageDetector {
+        let model = try ONNXModel(contentsOf: url)
         var w = ONNXWeightImporter(model)
-        model0Conv1 = try w.conv2d("backbone.model0.conv1", in: 3, out: 16, kernel: 3, stride: 2, padding: 1, activation: .relu)
-        model0Conv2 = try ConvDPUnit(&w, "backbone.model0.conv2", 16, 16)
-        var s: [(ConvDPUnit, ConvDPUnit)] = []
-        for i in 1...5 {
-            let a = try ConvDPUnit(&w, "backbone.model\(i).conv1", i == 1 ? 16 : 64, i == 1 ? 16 : 64)
-            let b = try ConvDPUnit(&w, "backbone.model\(i).conv2", i == 1 ? 16 : 64, 64)
-            s.append((a, b))
-        }
-        stages = s
-        // The graph runs the top-down path from the coarsest level: lateral 2, then 1, then 0.
-        let l2 = try ConvDPUnit(&w, "neck.lateral_convs.2", 64, 64)
-        let l1 = try ConvDPUnit(&w, "neck.lateral_convs.1", 64, 64)
-        let l0 = try ConvDPUnit(&w, "neck.lateral_convs.0", 64, 64)
-        lateral = [l0, l1, l2]
-        share = try (0..<3).map { try ConvDPUnit(&w, "bbox_head.multi_level_share_convs.\($0).0", 64, 64) }
-        cls = try (0..<3).map { try ConvDPUnit(&w, "bbox_head.multi_level_cls.\($0)", 64, 1, relu: false) }
-        bbox = try (0..<3).map { try ConvDPUnit(&w, "bbox_head.multi_level_bbox.\($0)", 64, 4, relu: false) }
-        obj = try (0..<3).map { try ConvDPUnit(&w, "bbox_head.multi_level_obj.\($0)", 64, 1, relu: false) }
-        kps = try (0..<3).map { try ConvDPUnit(&w, "bbox_head.multi_level_kps.\($0)", 64, 10, relu: false) }
+        let backbone = try YuNetBackbone(&w)
+        let neck = try TFPN(&w, inputs: backbone.outputs)
+        let head = try YuNetHead(&w, inputs: neck.outputs)
         try w.finish()
         // Structural constants: both Resize nodes upsample by exactly 2 (scales [1, 1, 2, 2]).
         for n in model.nodes where n.opType == "Resize" {
@@ -79,52 +33,12 @@ public final class YuNet {
                 throw ONNXError.mismatch("YuNet Resize '\(n.outputs.first ?? "")' is not a nearest ×2 upsample")
             }
         }
+        return SingleStageDetector(card: card, classNames: ["face"], backbone: backbone, neck: neck, head: head)
     }
 
-    /// Runs the network. Returns the 12 raw outputs by ONNX name (`cls_8`, …, `kps_32`), valid until the next call.
-    public func callAsFunction(_ x: Tensor) -> [String: Tensor] {
-        precondition(x.rank == 4 && x.shape[1] == 3 && x.shape[2] % 32 == 0 && x.shape[3] % 32 == 0,
-                     "YuNet input must be [N, 3, H, W] with H, W multiples of 32, got \(x.shape)")
-        lock.lock(); defer { lock.unlock() }
-        let c = cache, ws = workspace
-        c.reset()
-        var h = model0Conv2(c.run(model0Conv1, x, ws), c, ws)
-        var feats: [Tensor] = []
-        for (i, (a, b)) in stages.enumerated() {
-            if i != 1 { h = c.run(pool, h, ws) }           // max-pools precede model1, model3, model4, model5
-            h = b(a(h, c, ws), c, ws)
-            if i >= 2 { feats.append(h) }                  // model3, model4, model5: strides 8, 16, 32
-        }
-        // TFPN top-down: p32 = lat2(c32); p16 = lat1(c16 + up(p32)); p8 = lat0(c8 + up(p16)).
-        let p32 = lateral[2](feats[2], c, ws)
-        let p16 = lateral[1](upsampleAdd(p32, feats[1], c, ws), c, ws)
-        let p8 = lateral[0](upsampleAdd(p16, feats[0], c, ws), c, ws)
-        var out: [String: Tensor] = [:]
-        for (i, p) in [p8, p16, p32].enumerated() {
-            let s = Self.strides[i]
-            let f = share[i](p, c, ws)
-            out["cls_\(s)"] = flatten(cls[i](f, c, ws), sigmoid: true, c)
-            out["obj_\(s)"] = flatten(obj[i](f, c, ws), sigmoid: true, c)
-            out["bbox_\(s)"] = flatten(bbox[i](f, c, ws), sigmoid: false, c)
-            out["kps_\(s)"] = flatten(kps[i](f, c, ws), sigmoid: false, c)
-        }
-        return out
-    }
-
-    /// `up(coarse) + fine` (nearest ×2 upsample, then element-wise add).
-    private func upsampleAdd(_ coarse: Tensor, _ fine: Tensor, _ c: TensorArena, _ ws: Workspace) -> Tensor {
-        let up = c.run(upsample, coarse, ws)
-        let y = c.tensor(fine.shape)
-        Ops.add(up, fine, into: y)
-        return y
-    }
-
-    /// `[N, C, H, W]` → `[N, H·W, C]` (the graph's Transpose(0, 2, 3, 1) + Reshape), optionally through a sigmoid.
-    private func flatten(_ x: Tensor, sigmoid: Bool, _ c: TensorArena) -> Tensor {
-        let n = x.shape[0], ch = x.shape[1], hw = x.shape[2] * x.shape[3]
-        let y = c.tensor([n, x.shape[2], x.shape[3], ch])
-        Ops.permute(x, [0, 2, 3, 1], into: y)
-        if sigmoid { Ops.activate(y, .sigmoid, into: y) }
-        return y.reshaped([n, hw, ch])
+    /// The face detector of OpenCV's `FaceDetectorYN` defaults: score ≥ 0.9, NMS IoU 0.3, top 5000, on a
+    /// 320 × 320 canvas (what `yunet_n_320_320.onnx` was exported for).
+    public static func detector(contentsOf url: URL, inputWidth: Int = 320, inputHeight: Int = 320) throws -> SingleStageFaceDetector {
+        try SingleStageFaceDetector(network: load(onnx: url), scoreThreshold: 0.9, inputWidth: inputWidth, inputHeight: inputHeight)
     }
 }

@@ -89,8 +89,8 @@ public final class GFLHead: DetectionHead {
                         switch side { case 0: d.0 = dist; case 1: d.1 = dist; case 2: d.2 = dist; default: d.3 = dist }
                     }
                     let cx = (Float(x) + 0.5) * Float(s), cy = (Float(y) + 0.5) * Float(s)
-                    let box = Box(x1: max(0, cx - d.0), y1: max(0, cy - d.1), x2: min(Float(inputWidth), cx + d.2),
-                                  y2: min(Float(inputHeight), cy + d.3))
+                    let b = BoxCoder.fromDistances(x: cx, y: cy, d.0, d.1, d.2, d.3)   // distance2bbox, clamped
+                    let box = Box(x1: max(0, b.x1), y1: max(0, b.y1), x2: min(Float(inputWidth), b.x2), y2: min(Float(inputHeight), b.y2))
                     collector.offerClasses(scores: c, count: classes) { box }
                 }
             }

@@ -86,7 +86,8 @@ public final class ArenaTrace {
     /// Sets the receptive field of `t` (ops outside the arena, e.g. a space-to-depth).
     public func setField(_ f: ReceptiveField, of t: Tensor) { fields[t.pointer] = f }
 
-    func record<L: Layer>(_ layer: L, _ x: Tensor, _ y: Tensor) {
+    /// Records `layer` run on `x` into `y` (modules that run layers outside the arena, e.g. the darknet trunk).
+    public func record<L: Layer>(_ layer: L, _ x: Tensor, _ y: Tensor) {
         let f = field(of: x)
         fields[y.pointer] = (layer as? ReceptiveFieldLayer)?.receptiveField(of: f, inputShape: x.shape) ?? f
         if let c = layer as? CostedLayer {
@@ -95,5 +96,6 @@ public final class ArenaTrace {
         }
     }
 
-    func merge(_ xs: [Tensor], into y: Tensor) { fields[y.pointer] = .merge(xs.map(field(of:))) }
+    /// Records `y` as where the branches `xs` meet (concat, add).
+    public func merge(_ xs: [Tensor], into y: Tensor) { fields[y.pointer] = .merge(xs.map(field(of:))) }
 }
