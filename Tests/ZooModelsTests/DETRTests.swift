@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+import ZooDetect
+import ZooTestSupport
+@testable import ZooModels
+@testable import ZooNN
+
+/// DETR transformer + heads + post-processing against HF transformers 5.23 `DetrForObjectDetection` on seeded random
+/// weights (scripts/make_detr_fixtures.py). The backbone is not part of this test: the HF backbone's C5 map (and its
+/// downsampled pixel mask) from the fixture feed the input projection, so every later stage is compared.
+///
+/// Tolerance: 1e-4 relative to each tensor's largest magnitude. The weights and the C5 map are float16-exact in both
+/// runs, so the only differences are float32 summation order (OpenBLAS vs MKL-DNN/ATen GEMMs, the online vs
+/// two-pass softmax) compounded over 12 post-norm layers: ≈ 1e-6 per layer; 1e-4 leaves room and still catches any
+/// wrong bias, mask, position term or LayerNorm (each moves outputs by ≥ 1e-2 on these weights).
+final class DETRTests: XCTestCase {
+    static let tiny = DETRTransformer.Config(dModel: 64, heads: 8, ffnDim: 128)
+
+    static var card: ModelCard {
+        ModelCard(name: "detr-tiny-random", family: "detr", task: .detection,
+                  input: ModelInput(width: 480, height: 320, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: .stretch),
+                  classes: 91, folder: "detr-tiny", files: [], source: .user(note: "test fixture"), licence: "test", accuracy: "")
+    }
+
+    private func assertRelClose(_ a: Tensor, _ b: Tensor, _ rel: Float = 1e-4, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, "\(what): element count", file: file, line: line)
+        guard a.count == b.count else { return }
+        let scale = max(b.buffer.reduce(0) { max($0, abs($1)) }, 1e-6)
+        var worst: Float = 0, at = 0
+        for i in 0..<a.count where !(abs(a.pointer[i] - b.pointer[i]) <= worst) { worst = abs(a.pointer[i] - b.pointer[i]); at = i }
+        print("DETR parity \(what): max |diff| / scale = \(worst / scale)")
+        XCTAssertLessThanOrEqual(worst / scale, rel, "\(what): max |diff| \(worst) at \(at) (\(a.pointer[at]) vs \(b.pointer[at])), scale \(scale)",
+                                 file: file, line: line)
+    }
+
+    func testTransformerHeadsAndPostprocessMatchTransformers() throws {
+        let golden = try SafeTensors(contentsOf: TestData.fixture("detr/detr_tiny_golden.safetensors"))
+        let w = try DETRCheckpoint(safetensors: TestData.fixture("detr/detr_tiny.safetensors"))
+        let names = (0..<91).map { "class\($0)" }
+        let model = try DETR.load(w, card: Self.card, config: Self.tiny, backboneChannels: 512, classNames: names, backbone: nil)
+
+        // The pixel mask of the padded batch (image 1 valid in its top-left 256 × 352) downsampled as HF does.
+        let imageHW = try JSONDecoder().decode([Int].self, from: Data(golden.metadata["image_hw", default: ""].utf8))
+        let valid = try JSONDecoder().decode([[Int]].self, from: Data(golden.metadata["valid_hw", default: ""].utf8))
+        let (ih, iw) = (imageHW[0], imageHW[1])
+        var pixelMask = [UInt8](repeating: 0, count: valid.count * ih * iw)
+        for (b, v) in valid.enumerated() { for y in 0..<v[0] { for x in 0..<v[1] { pixelMask[(b * ih + y) * iw + x] = 1 } } }
+        let features = try golden.tensor("features")
+        let (fh, fw) = (features.shape[2], features.shape[3])
+        let mask = DETR.featureMask(pixelMask, batch: valid.count, height: ih, width: iw, featureHeight: fh, featureWidth: fw)
+        XCTAssertEqual(mask.map(Float.init), try golden.tensor("feature_mask").toArray(), "feature mask")
+        XCTAssertTrue(mask.contains(0), "the fixture must exercise key padding")
+
+        let out = model.forward(features: features, validMask: mask)
+        assertRelClose(out.transformer.position, try golden.tensor("spatial_position_embeddings"), 1e-5, "position embeddings")
+        assertRelClose(out.transformer.memory, try golden.tensor("encoder_last_hidden_state"), 1e-4, "encoder memory")
+        // HF decoder_hidden_states: [input, layer 1 … layer 5 outputs, final (after the decoder LayerNorm)].
+        for i in 1..<6 {
+            assertRelClose(out.transformer.decoderLayers[i - 1], try golden.tensor("decoder_hidden_states.\(i)"), 1e-4, "decoder layer \(i)")
+        }
+        assertRelClose(out.transformer.hidden, try golden.tensor("last_hidden_state"), 1e-4, "decoder output")
+        assertRelClose(out.logits, try golden.tensor("logits"), 1e-4, "logits")
+        assertRelClose(out.boxes, try golden.tensor("pred_boxes"), 1e-4, "pred_boxes")
+
+        // post_process_object_detection(threshold 0.5, target_sizes) — the detections, in query order.
+        struct Golden: Decodable {
+            struct Image: Decodable { var scores: [Float]; var labels: [Int]; var boxes: [[Float]] }
+            var threshold: Float; var target_sizes: [[Int]]; var detections: [Image]
+        }
+        let g = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: TestData.fixture("detr/detr_tiny_detections.json")))
+        XCTAssertEqual(model.postprocessing, .none)
+        var total = 0
+        for (item, expected) in g.detections.enumerated() {
+            var collector = CandidateCollector(confidence: g.threshold, limit: 1000)
+            model.head.decode(logits: out.logits, boxes: out.boxes, item: item, width: Float(g.target_sizes[item][1]),
+                              height: Float(g.target_sizes[item][0]), into: &collector)
+            let got = collector.detectionsInOfferOrder()
+            // A score within 1e-5 of the threshold may fall on either side (float32 rounding); none is that close here.
+            XCTAssertEqual(got.count, expected.scores.count, "image \(item): detection count")
+            total += got.count
+            for (d, i) in zip(got, expected.scores.indices) {
+                XCTAssertEqual(d.classID, expected.labels[i], "image \(item) detection \(i) label")
+                XCTAssertEqual(d.score, expected.scores[i], accuracy: 1e-5, "image \(item) detection \(i) score")
+                let e = expected.boxes[i], scale = Float(max(g.target_sizes[item][0], g.target_sizes[item][1]))
+                for (a, b) in zip([d.box.x1, d.box.y1, d.box.x2, d.box.y2], e) {
+                    XCTAssertEqual(a, b, accuracy: 1e-4 * scale, "image \(item) detection \(i) box")
+                }
+            }
+        }
+        XCTAssertGreaterThan(total, 0, "the fixture's class-head scale must let detections through")
+
+        // A second pass at the same shape reuses every buffer.
+        let slots = model.arenaSlotCountForTests
+        _ = model.forward(features: features, validMask: mask)
+        XCTAssertEqual(model.arenaSlotCountForTests, slots)
+    }
+
+    func testStrictLoading() throws {
+        let url = TestData.fixture("detr/detr_tiny.safetensors")
+        let st = try SafeTensors(contentsOf: url)
+        var all: [String: Tensor] = [:]
+        for n in st.names { all[n] = try st.tensor(n) }
+        let names = (0..<91).map { "class\($0)" }
+        func load(_ t: [String: Tensor]) throws { _ = try DETR.load(try DETRCheckpoint(tensors: t, file: "x.safetensors"), card: Self.card,
+                                                                      config: Self.tiny, backboneChannels: 512, classNames: names, backbone: nil) }
+        XCTAssertNoThrow(try load(all))
+        var missing = all; missing["model.decoder.layers.3.fc1.bias"] = nil
+        XCTAssertThrowsError(try load(missing)) { XCTAssertTrue("\($0)".contains("missing key 'model.decoder.layers.3.fc1.bias'"), "\($0)") }
+        var extra = all; extra["model.decoder.layers.9.fc1.bias"] = Tensor(zeros: [128])
+        XCTAssertThrowsError(try load(extra)) { XCTAssertTrue("\($0)".contains("unused key(s), first 'model.decoder.layers.9.fc1.bias'"), "\($0)") }
+        var wrong = all; wrong["class_labels_classifier.weight"] = Tensor(zeros: [81, 64])
+        XCTAssertThrowsError(try load(wrong)) { XCTAssertTrue("\($0)".contains("'class_labels_classifier.weight' has shape [81, 64], expected [92, 64]"), "\($0)") }
+        // transformers 5.x module names (o_proj, layers.N.mlp.fc1) load the same.
+        var modern: [String: Tensor] = [:]
+        for (k, v) in all {
+            modern[k.replacingOccurrences(of: ".out_proj.", with: ".o_proj.").replacingOccurrences(of: ".fc1.", with: ".mlp.fc1.")
+                .replacingOccurrences(of: ".fc2.", with: ".mlp.fc2.")] = v
+        }
+        XCTAssertNoThrow(try load(modern))
+        var nan = all; let bad = all["model.encoder.layers.0.fc2.bias"]!.copy(); bad.pointer[5] = .nan; nan["model.encoder.layers.0.fc2.bias"] = bad
+        XCTAssertThrowsError(try load(nan)) { XCTAssertTrue("\($0)".contains("model.encoder.layers.0.fc2.bias"), "\($0)") }
+    }
+}
