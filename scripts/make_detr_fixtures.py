@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FULL = "--full" in sys.argv
 OUT = os.path.join(HERE, "../weights/detr-random") if FULL else os.path.join(HERE, "../Tests/Fixtures/detr")
 NAME = "detr_resnet50_random" if FULL else "detr_tiny"
-CLASS_SCALE = float(os.environ.get("CS", 1.72))
+CLASS_SCALE = float(os.environ.get("CS", 3.2 if FULL else 1.72))
 INPUT_SCALE = float(os.environ.get("IS", 20.0))  # the random backbone's C5 varies by ~0.05 across positions: bring it to ~1
 BRANCH_SCALE = float(os.environ.get("BS", 0.3))  # residual branches smaller than the residual, else 6 post-norm layers wash the tokens into one
 QUERY_SCALE = float(os.environ.get("QS", 8.0))  # peaked attention: without it random queries attend uniformly and collapse to one box
@@ -137,3 +137,24 @@ l = out.logits
 print("query spread", out.last_hidden_state.std(1).mean().item(), "encoder token spread", out.encoder_last_hidden_state.std(1).mean().item(),
       "top scores", l.softmax(-1)[..., :-1].max(-1).values.flatten().sort().values[-5:].tolist())
 print("sizes:", {f: os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT)})
+
+# torch.nn.MultiheadAttention (packed in_proj_weight / in_proj_bias + out_proj, batch_first, key_padding_mask with
+# True = ignore): the layout of the original facebookresearch/detr checkpoints, for ZooNN's MultiheadAttention.
+if not FULL:
+    gm = torch.Generator().manual_seed(13)
+    mha = torch.nn.MultiheadAttention(32, 4, batch_first=True).eval()
+    with torch.no_grad():
+        for p in mha.parameters():
+            p.copy_(torch.randn(p.shape, generator=gm) * (0.3 if p.dim() == 1 else 1 / 32 ** 0.5))
+    q = torch.randn(2, 7, 32, generator=gm)
+    k = torch.randn(2, 19, 32, generator=gm)
+    v = torch.randn(2, 19, 32, generator=gm)
+    kpm = torch.zeros(2, 19, dtype=torch.bool)
+    kpm[0, 13:] = True
+    kpm[1, ::3] = True
+    with torch.no_grad():
+        o, _ = mha(q, k, v, key_padding_mask=kpm, need_weights=False)
+    t = {f"mha.{n}": p.detach().clone() for n, p in mha.state_dict().items()}
+    t.update({"query": q, "key": k, "value": v, "key_padding_mask": kpm.float(), "output": o})
+    save_file({n: x.contiguous() for n, x in t.items()}, os.path.join(OUT, "mha_torch.safetensors"))
+    print("mha keys", sorted(mha.state_dict().keys()))
