@@ -34,10 +34,25 @@ final class DETRTests: XCTestCase {
     }
 
     func testTransformerHeadsAndPostprocessMatchTransformers() throws {
-        let golden = try SafeTensors(contentsOf: TestData.fixture("detr/detr_tiny_golden.safetensors"))
-        let w = try DETRCheckpoint(safetensors: TestData.fixture("detr/detr_tiny.safetensors"))
+        try parity(folder: TestData.fixture("detr"), name: "detr_tiny", config: Self.tiny, channels: 512)
+    }
+
+    /// The standard detr-resnet50 configuration (d_model 256, FFN 2048, 2048-channel C5), whole random checkpoint
+    /// (166 MB, git-ignored): `python scripts/make_detr_fixtures.py --full` writes it to weights/detr-random/.
+    func testFullSizeRandomCheckpointWhenPresent() throws {
+        let folder = TestData.packageRoot.appendingPathComponent("weights/detr-random")
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("detr_resnet50_random.safetensors").path) else {
+            throw XCTSkip("weights/detr-random/ absent: run `python scripts/make_detr_fixtures.py --full` to check the full-size configuration")
+        }
+        try parity(folder: folder, name: "detr_resnet50_random", config: .detr, channels: 2048)
+    }
+
+    private func parity(folder: URL, name: String, config: DETRTransformer.Config, channels: Int) throws {
+        let golden = try SafeTensors(contentsOf: folder.appendingPathComponent("\(name)_golden.safetensors"))
+        let w = try DETRCheckpoint(safetensors: folder.appendingPathComponent("\(name).safetensors"))
         let names = (0..<91).map { "class\($0)" }
-        let model = try DETR.load(w, card: Self.card, config: Self.tiny, backboneChannels: 512, classNames: names, backbone: nil)
+        let model = try DETR.load(w, card: Self.card, config: config, backboneChannels: channels, classNames: names, backbone: nil,
+                                  leavingBackboneKeys: true)
 
         // The pixel mask of the padded batch (image 1 valid in its top-left 256 × 352) downsampled as HF does.
         let imageHW = try JSONDecoder().decode([Int].self, from: Data(golden.metadata["image_hw", default: ""].utf8))
@@ -67,7 +82,7 @@ final class DETRTests: XCTestCase {
             struct Image: Decodable { var scores: [Float]; var labels: [Int]; var boxes: [[Float]] }
             var threshold: Float; var target_sizes: [[Int]]; var detections: [Image]
         }
-        let g = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: TestData.fixture("detr/detr_tiny_detections.json")))
+        let g = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: folder.appendingPathComponent("\(name)_detections.json")))
         XCTAssertEqual(model.postprocessing, .none)
         var total = 0
         for (item, expected) in g.detections.enumerated() {

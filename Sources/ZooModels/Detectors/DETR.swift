@@ -28,15 +28,15 @@ public final class DETR: ObjectDetectionModel {
 
     /// Loads the transformer and heads of an HF `DetrForObjectDetection` checkpoint strictly; keys under
     /// `model.backbone.` must be consumed by `backbone` (loaded by the caller from the same checkpoint) or, with
-    /// `backbone == nil`, be absent.
+    /// `backbone == nil`, be absent — unless `leavingBackboneKeys` (a full checkpoint run on given feature maps).
     public static func load(_ w: DETRCheckpoint, card: ModelCard, config: DETRTransformer.Config = .detr, backboneChannels: Int = 2048,
-                            classNames: [String], backbone: (any Backbone)?) throws -> DETR {
+                            classNames: [String], backbone: (any Backbone)?, leavingBackboneKeys: Bool = false) throws -> DETR {
         if let backbone, let last = backbone.outputs.last, last.channels != backboneChannels {
             throw DETRWeightsError("\(w.file): backbone's last map has \(last.channels) channels, the transformer expects \(backboneChannels)")
         }
         let transformer = try DETRTransformer(w, config: config, inChannels: backboneChannels)
         let head = try DETRHead(w, classes: classNames.count, dModel: config.dModel)
-        try w.finish(ignoring: backbone == nil ? [] : ["model.backbone."])
+        try w.finish(ignoring: backbone == nil && !leavingBackboneKeys ? [] : ["model.backbone."])
         return DETR(card: card, classNames: classNames, backbone: backbone, transformer: transformer, head: head)
     }
 

@@ -6,13 +6,18 @@ import ZooNN
 ///
 /// Keys are the names `save_pretrained` writes (transformers 5.x writes the hub layout: `…self_attn.out_proj.weight`,
 /// `…layers.3.fc1.bias`); the names of the 5.x in-memory modules (`o_proj`, `layers.N.mlp.fc1`) are rewritten to
-/// those by the ordered `renames` below — the one place where key names are mapped.
+/// those by the ordered `renames` below — the one place where key names are mapped. The backbone's keys
+/// (`model.backbone.conv_encoder.model.` + torchvision ResNet names: `conv1`, `bn1`, `layer1.0.downsample.1.running_var` …)
+/// are left to the backbone loader.
 public final class DETRCheckpoint {
     /// Ordered (pattern, replacement) rules from transformers 5.x module names to checkpoint names.
     static let renames: [(String, String)] = [
         (#"\.o_proj\."#, ".out_proj."),
         (#"(layers\.\d+)\.mlp\.(fc\d)\."#, "$1.$2."),
+        (#"^model\.backbone\.model\."#, "model.backbone.conv_encoder.model."),
     ]
+    /// Where the torchvision-named ResNet of a timm-backbone checkpoint lives (`…model.layer1.0.conv1.weight`).
+    public static let backbonePrefix = "model.backbone.conv_encoder.model."
 
     public let file: String
     private var tensors: [String: Tensor]
