@@ -135,4 +135,51 @@ final class DETRTests: XCTestCase {
         var nan = all; let bad = all["model.encoder.layers.0.fc2.bias"]!.copy(); bad.pointer[5] = .nan; nan["model.encoder.layers.0.fc2.bias"] = bad
         XCTAssertThrowsError(try load(nan)) { XCTAssertTrue("\($0)".contains("model.encoder.layers.0.fc2.bias"), "\($0)") }
     }
+
+    /// The original facebookresearch/detr layout (`detr-r50-e632da11.pth` names: `transformer.encoder.layers.N.self_attn.in_proj_weight`,
+    /// `linear1`, `norm1…3`, `query_embed`, `class_embed`, `bbox_embed`): the fixture's weights re-keyed and packed as DETR's
+    /// `models/transformer.py` names them load to the same model (no real .pth can be fetched here: this checks the mapping).
+    func testOriginalDETRLayoutLoadsTheSameModel() throws {
+        let st = try SafeTensors(contentsOf: TestData.fixture("detr/detr_tiny.safetensors"))
+        var original: [String: Tensor] = [:]
+        var packs: [String: [String: Tensor]] = [:]
+        for n in st.names {
+            var k = n
+            let rules: [(String, String)] = [
+                ("model.input_projection.", "input_proj."), ("model.query_position_embeddings.", "query_embed."),
+                ("model.decoder.layernorm.", "transformer.decoder.norm."), ("model.encoder.layers.", "transformer.encoder.layers."),
+                ("model.decoder.layers.", "transformer.decoder.layers."), (".encoder_attn.", ".multihead_attn."), (".fc1.", ".linear1."),
+                (".fc2.", ".linear2."), ("class_labels_classifier.", "class_embed."), ("bbox_predictor.", "bbox_embed."),
+            ]
+            for (a, b) in rules { k = k.replacingOccurrences(of: a, with: b) }
+            let isDecoder = k.contains("decoder.layers.")
+            k = k.replacingOccurrences(of: ".self_attn_layer_norm.", with: ".norm1.")
+                .replacingOccurrences(of: ".encoder_attn_layer_norm.", with: ".norm2.")
+                .replacingOccurrences(of: ".final_layer_norm.", with: isDecoder ? ".norm3." : ".norm2.")
+            if let r = k.range(of: #"\.(q|k|v)_proj\.(weight|bias)$"#, options: .regularExpression) {
+                let which = String(k[r].dropFirst().prefix(1)), kind = k.hasSuffix("weight") ? "weight" : "bias"
+                packs[String(k[..<r.lowerBound]) + ".in_proj_\(kind)", default: [:]][which] = try st.tensor(n)
+                continue
+            }
+            original[k] = try st.tensor(n)
+        }
+        for (key, parts) in packs {
+            let q = parts["q"]!, k = parts["k"]!, v = parts["v"]!
+            let packed = Tensor(zeros: [3 * q.shape[0]] + q.shape.dropFirst())
+            for (i, t) in [q, k, v].enumerated() { (packed.pointer + i * t.count).update(from: t.pointer, count: t.count) }
+            original[key] = packed
+        }
+        XCTAssertNotNil(original["transformer.encoder.layers.0.self_attn.in_proj_weight"])
+        XCTAssertNotNil(original["transformer.decoder.layers.5.norm3.bias"])
+        let names = (0..<91).map { "class\($0)" }
+        let a = try DETR.load(try DETRCheckpoint(originalDETR: original, file: "detr-original.pth"), card: Self.card, config: Self.tiny,
+                              backboneChannels: 512, classNames: names, backbone: nil)
+        let golden = try SafeTensors(contentsOf: TestData.fixture("detr/detr_tiny_golden.safetensors"))
+        let out = a.forward(features: try golden.tensor("features"))
+        let b = try DETR.load(try DETRCheckpoint(safetensors: TestData.fixture("detr/detr_tiny.safetensors")), card: Self.card,
+                              config: Self.tiny, backboneChannels: 512, classNames: names, backbone: nil)
+        let ref = b.forward(features: try golden.tensor("features"))
+        XCTAssertEqual(out.logits.toArray(), ref.logits.toArray())
+        XCTAssertEqual(out.boxes.toArray(), ref.boxes.toArray())
+    }
 }

@@ -19,6 +19,27 @@ public final class DETRCheckpoint {
     /// Where the torchvision-named ResNet of a timm-backbone checkpoint lives (`…model.layer1.0.conv1.weight`).
     public static let backbonePrefix = "model.backbone.conv_encoder.model."
 
+    /// Ordered rules from the original facebookresearch/detr state_dict (`detr-r50-e632da11.pth`, `models/detr.py` +
+    /// `models/transformer.py`, post-norm: no encoder norm) to the HF names; packed `in_proj_weight/bias` are split
+    /// into `q_proj`, `k_proj`, `v_proj` afterwards (rows q, k, v, as `nn.MultiheadAttention` packs them).
+    static let originalRenames: [(String, String)] = [
+        (#"^backbone\.0\.body\."#, "model.backbone.conv_encoder.model."),
+        (#"^input_proj\."#, "model.input_projection."),
+        (#"^query_embed\."#, "model.query_position_embeddings."),
+        (#"^transformer\.decoder\.norm\."#, "model.decoder.layernorm."),
+        (#"^transformer\.(encoder|decoder)\.layers\."#, "model.$1.layers."),
+        (#"\.multihead_attn\."#, ".encoder_attn."),
+        (#"\.linear1\."#, ".fc1."),
+        (#"\.linear2\."#, ".fc2."),
+        (#"(encoder\.layers\.\d+)\.norm1\."#, "$1.self_attn_layer_norm."),
+        (#"(encoder\.layers\.\d+)\.norm2\."#, "$1.final_layer_norm."),
+        (#"(decoder\.layers\.\d+)\.norm1\."#, "$1.self_attn_layer_norm."),
+        (#"(decoder\.layers\.\d+)\.norm2\."#, "$1.encoder_attn_layer_norm."),
+        (#"(decoder\.layers\.\d+)\.norm3\."#, "$1.final_layer_norm."),
+        (#"^class_embed\."#, "class_labels_classifier."),
+        (#"^bbox_embed\.layers\."#, "bbox_predictor.layers."),
+    ]
+
     public let file: String
     private var tensors: [String: Tensor]
     private var taken: Set<String> = []
@@ -44,6 +65,37 @@ public final class DETRCheckpoint {
             out[key] = t
         }
         self.tensors = out
+    }
+
+    /// Wraps an original facebookresearch/detr `model` state_dict (keys as in `detr-r50-e632da11.pth`), renamed by
+    /// `originalRenames` and with packed attention projections split, so it loads through the same code.
+    public convenience init(originalDETR tensors: [String: Tensor], file: String) throws {
+        var out: [String: Tensor] = [:]
+        func put(_ k: String, _ t: Tensor) throws {
+            guard out[k] == nil else { throw DETRWeightsError("\(file): two keys map to '\(k)'") }
+            out[k] = t
+        }
+        for (name, t) in tensors {
+            var key = name
+            for (pattern, replacement) in Self.originalRenames {
+                key = key.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+            }
+            if key.hasSuffix(".in_proj_weight") || key.hasSuffix(".in_proj_bias") {
+                let isWeight = key.hasSuffix("weight"), stem = String(key.dropLast(isWeight ? 15 : 13))
+                guard t.shape.first.map({ $0 % 3 == 0 }) == true, t.rank == (isWeight ? 2 : 1) else {
+                    throw DETRWeightsError("\(file): '\(name)' has shape \(t.shape), expected [3·E\(isWeight ? ", E" : "")]")
+                }
+                let part = t.count / 3, shape = [t.shape[0] / 3] + t.shape.dropFirst()
+                for (i, proj) in ["q_proj", "k_proj", "v_proj"].enumerated() {
+                    let p = Tensor(zeros: shape)
+                    p.pointer.update(from: t.pointer + i * part, count: part)
+                    try put("\(stem).\(proj).\(isWeight ? "weight" : "bias")", p)
+                }
+                continue
+            }
+            try put(key, t)
+        }
+        try self.init(tensors: out, file: file)
     }
 
     /// Whether the checkpoint holds `key`.
@@ -82,6 +134,17 @@ public final class DETRCheckpoint {
         a.vProj = try linear("\(prefix).v_proj", in: dim, out: dim)
         a.outProj = try linear("\(prefix).out_proj", in: dim, out: dim)
         return a
+    }
+
+    /// Every tensor under `prefix` (e.g. `backbonePrefix`), keyed without it, marked as taken: hand them to a strict
+    /// loader of that module (the torchvision ResNet keys `conv1.weight`, `layer1.0.downsample.1.running_var` …).
+    public func takeAll(prefix: String) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, t) in tensors where k.hasPrefix(prefix) {
+            out[String(k.dropFirst(prefix.count))] = t
+            taken.insert(k)
+        }
+        return out
     }
 
     /// Keys not taken, except those under `ignoring` prefixes (e.g. a backbone loaded elsewhere).
