@@ -104,10 +104,11 @@ final class DETRTests: XCTestCase {
         }
         XCTAssertGreaterThan(total, 0, "the fixture's class-head scale must let detections through")
 
-        // A second pass at the same shape reuses every buffer.
-        let slots = model.arenaSlotCountForTests
+        // A second pass at the same shape reuses every buffer and grows no scratch.
+        let slots = model.arenaSlotCountForTests, scratch = model.workspaceCapacityForTests
         _ = model.forward(features: features, validMask: mask)
         XCTAssertEqual(model.arenaSlotCountForTests, slots)
+        XCTAssertEqual(model.workspaceCapacityForTests, scratch)
     }
 
     func testStrictLoading() throws {
@@ -181,5 +182,39 @@ final class DETRTests: XCTestCase {
         let ref = b.forward(features: try golden.tensor("features"))
         XCTAssertEqual(out.logits.toArray(), ref.logits.toArray())
         XCTAssertEqual(out.boxes.toArray(), ref.boxes.toArray())
+    }
+
+    /// The detector's own path (`candidates`: backbone → transformer → head → decode in input pixels) with a test
+    /// backbone that hands over image 0's C5 map from the fixture (the torchvision ResNet is not part of this branch):
+    /// image 0 is unpadded, so batch 1 without a mask must give HF's detections of image 0, scaled from its target size
+    /// (480 × 720) to the 320 × 480 input.
+    func testCandidatesThroughABackbone() throws {
+        final class FixtureC5: Backbone {
+            let map: Tensor
+            init(_ m: Tensor) { map = m }
+            var outputs: [FeatureMapSpec] { [FeatureMapSpec(name: "layer4", channels: 512, stride: 32)] }
+            func callAsFunction(_ x: Tensor, _ ctx: ForwardContext) -> [Tensor] {
+                precondition(x.shape == [1, 3, 320, 480])
+                return [map]
+            }
+        }
+        let golden = try SafeTensors(contentsOf: TestData.fixture("detr/detr_tiny_golden.safetensors"))
+        let all = try golden.tensor("features")
+        let one = Tensor(zeros: [1] + all.shape.dropFirst())
+        one.pointer.update(from: all.pointer, count: one.count)
+        let names = (0..<91).map { "class\($0)" }
+        let model = try DETR.load(try DETRCheckpoint(safetensors: TestData.fixture("detr/detr_tiny.safetensors")), card: Self.card,
+                                  config: Self.tiny, backboneChannels: 512, classNames: names, backbone: FixtureC5(one))
+        var collector = CandidateCollector(confidence: 0.5, limit: 1000)
+        try model.candidates(Tensor(zeros: [1, 3, 320, 480]), into: &collector)
+        let got = collector.detectionsInOfferOrder()
+        struct Golden: Decodable { struct Image: Decodable { var scores: [Float]; var labels: [Int]; var boxes: [[Float]] }; var detections: [Image] }
+        let e = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: TestData.fixture("detr/detr_tiny_detections.json"))).detections[0]
+        XCTAssertEqual(got.count, e.scores.count)
+        for (d, i) in zip(got, e.scores.indices) {
+            XCTAssertEqual(d.classID, e.labels[i]); XCTAssertEqual(d.score, e.scores[i], accuracy: 1e-5)
+            for (a, b) in zip([d.box.x1, d.box.y1, d.box.x2, d.box.y2], e.boxes[i]) { XCTAssertEqual(a, b * 2 / 3, accuracy: 0.05) }
+        }
+        XCTAssertEqual(model.postprocessing, .none)
     }
 }

@@ -91,3 +91,8 @@ extension DETR {
     /// Activation buffers held (tests: a repeated pass at one shape must not grow this).
     public var arenaSlotCountForTests: Int { arena.slotCount }
 }
+
+extension DETR {
+    /// Scratch floats held by the kernel workspace (tests: a repeated pass must not grow this).
+    public var workspaceCapacityForTests: Int { workspace.capacity }
+}

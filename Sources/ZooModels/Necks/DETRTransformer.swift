@@ -56,6 +56,8 @@ public final class DETRTransformer {
     public var encoder: [EncoderLayer]
     public var decoder: [DecoderLayer]
     public var decoderLayerNorm: LayerNorm
+    /// Key padding bytes of the last pass (reused: no allocation per pass at one shape).
+    private var padding: [UInt8] = []
 
     /// Loads every `model.*` transformer key of an HF checkpoint (the backbone's keys are left to the backbone).
     public init(_ w: DETRCheckpoint, config c: Config, inChannels: Int) throws {
@@ -102,10 +104,13 @@ public final class DETRTransformer {
         let src = arena.tensor([b, cells, d])
         Self.transposeChannelsLast(projected.pointer, src.pointer, batch: b, channels: d, cells: cells)
         let pos = arena.tensor([b, cells, d])
-        let padding: [UInt8]? = validMask.map { $0.map { $0 == 0 ? 1 : 0 } }
         validMask.withOptionalPointer { positionEmbedding.embed(batch: b, height: h, width: w, mask: $0, into: pos.pointer) }
+        if let validMask {
+            if padding.count != validMask.count { padding = [UInt8](repeating: 0, count: validMask.count) }
+            for i in 0..<validMask.count { padding[i] = validMask[i] == 0 ? 1 : 0 }
+        }
 
-        return padding.withOptionalPointer { keyPadding in
+        return (validMask == nil ? nil : padding).withOptionalPointer { keyPadding in
             var x = src
             for layer in encoder {
                 let qk = arena.add(x, pos)
