@@ -55,8 +55,8 @@ public final class DETR: ObjectDetectionModel {
         guard let backbone else { throw DETRWeightsError("\(card.name): no backbone attached; feed feature maps with forward(features:)") }
         precondition(input.rank == 4 && input.shape[0] == 1 && input.shape[1] == 3, "\(card.name): input must be [1, 3, H, W], got \(input.shape)")
         arena.reset()
-        let ctx = ForwardContext(arena: arena, workspace: workspace)
-        let features = backbone(input, ctx)
+        let ctx = ForwardContext(arena: arena, workspace: workspace, inputShape: input.shape)
+        let features = try backbone(input, ctx)
         try Interruption.check()
         guard let c5 = features.last else { return }
         let out = transformer(c5, validMask: nil, ctx)
