@@ -14,6 +14,16 @@ struct Eval: ParsableCommand {
         Detections: a COCO results file (--detections; a list, or an object with 'annotations' and optionally
         'images'/'categories' to match by file name and class name), or a model run over --images (--model).
         Class names are matched by name, including VOC ↔ COCO aliases (aeroplane = airplane, sofa = couch, …).
+
+        EXAMPLES
+          vz eval --annotations instances_val.json --detections results.json
+          vz eval --annotations voc/Annotations --names voc.names --images voc/JPEGImages --model yolox-nano
+          vz eval --annotations labels/ --images images/ --model yolov3-tiny --protocol voc --plot pr.png
+
+        EXIT CODES
+          0   evaluated
+          2   nothing could be evaluated: unreadable or malformed annotations/results, unknown model, missing weights
+          64  invalid command line
         """)
 
     enum EvalProtocol: String, ExpressibleByArgument, CaseIterable { case coco, voc07, voc }
@@ -21,7 +31,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Ground truth: COCO .json file, VOC .xml folder or YOLO .txt folder.")
     var annotations: String
 
-    @Option(help: "Annotation format (default: detected from the path): coco, yolo, voc.")
+    @Option(name: [.customLong("annotations-format"), .customLong("format")],
+            help: "Annotation format (default: detected from the path): coco, yolo, voc. (--format is the old name.)")
     var format: String?
 
     @Option(help: "Image folder (needed for --model, and for YOLO labels' image sizes).")
@@ -39,7 +50,8 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("protocol"), help: "coco (pycocotools COCOeval), voc07 (11-point) or voc (all-point, VOC2010+).")
     var evalProtocol: EvalProtocol = .coco
 
-    @Option(help: "Maximum detections per image, 1...\(DetectorLimits.maxDetections.upperBound) (pycocotools' largest maxDets).")
+    @Option(name: [.customLong("max-det"), .customLong("max-dets")],
+            help: "Maximum detections per image, 1...\(DetectorLimits.maxDetections.upperBound) (pycocotools' largest maxDets; --max-dets is the old name).")
     var maxDets: Int = 100
 
     @Option(help: "Score threshold for --model, \(OptionRanges.text(DetectorLimits.threshold)).")
@@ -74,7 +86,7 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if (model == nil) == (detections == nil) { throw ValidationError("give exactly one of --model NAME or --detections FILE") }
-        try OptionRanges.check(maxDets, 1...DetectorLimits.maxDetections.upperBound, "max-dets")
+        try OptionRanges.check(maxDets, 1...DetectorLimits.maxDetections.upperBound, "max-det")
         try OptionRanges.check(conf, DetectorLimits.threshold, "conf")
         try OptionRanges.check(iou, DetectorLimits.threshold, "iou")
         try OptionRanges.check(size, DetectorLimits.size, "size")
@@ -82,13 +94,14 @@ struct Eval: ParsableCommand {
         if model == nil, iou != nil || size != nil || noLetterbox {
             throw ValidationError("--iou, --size and --no-letterbox apply to --model runs only")
         }
-        if let format, DatasetFormat(rawValue: format) == nil { throw ValidationError("--format must be coco, yolo or voc") }
+        if let format, DatasetFormat(rawValue: format) == nil { throw ValidationError("--annotations-format must be coco, yolo or voc") }
     }
 
     func run() throws {
+        // Exit 2 as every command does when nothing could run (a bad dataset, results file or model).
         do { try evaluate() } catch let error as EvalError {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw ExitCode.failure
+            FileHandle.standardError.write(Data("vz eval: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooImage
 import ZooModels
 import ZooTestSupport
 
@@ -103,5 +104,31 @@ final class CLISafetyTests: XCTestCase {
             XCTAssertNotEqual(status, 0, "\(args)")
             XCTAssertTrue(err.contains(args[args.count - 2]), "\(args): \(err)")
         }
+    }
+
+    /// Issue 15 items 1, 3, 4 and 6 through the real binary: csv/tsv rows for every image (a blank one too), no
+    /// terminal escapes when stderr is piped, the closing Speed: line, unknown classes listed, one exit-code
+    /// scheme (2: nothing could run) for detect and eval.
+    func testTableOutputProgressAndExitCodes() throws {
+        try requireDetector()
+        _ = try image(at: "imgs/dog.jpg")
+        try ImageEncoder.write(Image(width: 64, height: 48, fill: (128, 128, 128)), to: tmp.appendingPathComponent("imgs/blank.png"))
+        let (status, out, err) = try vz(["detect", "imgs", "--format", "csv"])
+        XCTAssertEqual(status, 0, err)
+        let lines = out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "image,width,height,label,class_id,score,x1,y1,x2,y2")
+        XCTAssertTrue(lines.contains("imgs/blank.png,64,48,,,,,,,"), out)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("imgs/dog.jpg,768,576,dog,16,") }, out)
+        XCTAssertFalse(err.contains("\r") || err.contains("\u{1B}"), "terminal escapes on a pipe: \(err)")
+        XCTAssertTrue(err.contains("Speed: ") && err.contains("at shape (1, 3, 416, 416)"), err)
+        let (tsvStatus, tsv, _) = try vz(["detect", "imgs/dog.jpg", "--format", "tsv", "--classes", "Dog,1"])
+        XCTAssertEqual(tsvStatus, 0)
+        XCTAssertEqual(Set(tsv.split(separator: "\n").dropFirst().map { $0.split(separator: "\t")[3] }), ["dog", "bicycle"])
+        let (bad, _, badErr) = try vz(["detect", "imgs/dog.jpg", "--classes", "unicorn"])
+        XCTAssertEqual(bad, 2)
+        XCTAssertTrue(badErr.contains("'unicorn'") && badErr.contains("motorcycle"), badErr)
+        let (evalStatus, _, evalErr) = try vz(["eval", "--annotations", "missing.json", "--detections", "none.json"])
+        XCTAssertEqual(evalStatus, 2, evalErr)
+        XCTAssertTrue(evalErr.hasPrefix("vz eval: ") && evalErr.contains("missing.json"), evalErr)
     }
 }
