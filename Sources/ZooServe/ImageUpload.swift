@@ -23,7 +23,12 @@ struct ImageUpload {
         guard let boundary = MultipartForm.boundary(contentType: type) else {
             throw ServeError.badRequest("expected a multipart/form-data body (Content-Type was '\(type.isEmpty ? "none" : type)')")
         }
-        return try MultipartForm(body: try await body(request, limit: limit), boundary: boundary)
+        let form = try MultipartForm(body: try await body(request, limit: limit), boundary: boundary)
+        if let key = APIKey.requiredInForm {
+            guard let given = form.text("api_key") else { throw APIKey.missing }
+            guard APIKey(key: key).matches(given) else { throw APIKey.wrong }
+        }
+        return form
     }
 
     /// The image: the multipart field `field` if the body is multipart, else the whole body.
@@ -36,6 +41,7 @@ struct ImageUpload {
             }
             return ImageUpload(data: part.data, filename: part.filename)
         }
-        return ImageUpload(data: try await body(request, limit: limit), filename: nil)
+        // A raw body has no file name: results name it "upload".
+        return ImageUpload(data: try await body(request, limit: limit), filename: "upload")
     }
 }

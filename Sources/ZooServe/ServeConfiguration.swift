@@ -27,6 +27,8 @@ public struct ServeConfiguration: Sendable {
     /// connection) to a whole request head; the connection is closed beyond (a head trickled byte by byte, or an
     /// idle keep-alive connection).
     public var headerTimeoutSeconds = 30.0
+    /// `--api-key` / `VZ_API_KEY`: when set, the `/v1/…` routes answer 401 without it (see `APIKey`).
+    public var apiKey: String? = nil
     /// Graceful-shutdown drain limit in seconds: in-flight requests get this long to finish after SIGTERM.
     public var shutdownGraceSeconds = 30.0
     /// Face verification pipeline for `/v1/faces/verify` and `/v1/vision/face/match` (`vz verify`'s defaults);

@@ -10,6 +10,8 @@ import ZooPipelines
 public enum ServeError: Error, CustomStringConvertible, Equatable {
     /// 400: malformed request (missing field, bad option, not an image…).
     case badRequest(String)
+    /// 401: `--api-key` is set and the request carries no key or another one.
+    case unauthorized(String)
     /// 404: unknown model name.
     case notFound(String)
     /// 405: a known route asked with another method; `allow` lists the methods it answers (the `Allow` header).
@@ -32,6 +34,7 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
     public var status: Int {
         switch self {
         case .badRequest: return 400
+        case .unauthorized: return 401
         case .notFound: return 404
         case .methodNotAllowed: return 405
         case .bodyTimeout: return 408
@@ -45,7 +48,7 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .badRequest(let m), .notFound(let m), .unprocessable(let m), .internalError(let m), .notReady(let m): return m
+        case .badRequest(let m), .unauthorized(let m), .notFound(let m), .unprocessable(let m), .internalError(let m), .notReady(let m): return m
         case .methodNotAllowed(let method, let path, let allow):
             return "method \(method) not allowed on \(path) (allowed: \(allow.joined(separator: ", ")))"
         case .bodyTimeout(let s):

@@ -7,6 +7,8 @@ import Hummingbird
 struct ServeMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServiceMetrics
+    /// `--api-key`, if set.
+    var apiKey: APIKey? = nil
 
     /// Every route and the methods it answers (`VisionServer.makeRouter` registers exactly these): another method
     /// on a known path is answered 405 with `Allow`, not 404. Metrics report these paths under their own label;
@@ -22,7 +24,18 @@ struct ServeMiddleware: RouterMiddleware {
         metrics.requestStarted()
         let response: Response
         do {
-            response = try await next(request, context)
+            if let apiKey, APIKey.protects(request.uri.path) {
+                if let given = APIKey.presented(request) {
+                    guard apiKey.matches(given) else { throw APIKey.wrong }
+                    response = try await next(request, context)
+                } else if MultipartForm.boundary(contentType: request.headers[.contentType] ?? "") != nil {
+                    response = try await APIKey.$requiredInForm.withValue(apiKey.key) { try await next(request, context) }
+                } else {
+                    throw APIKey.missing
+                }
+            } else {
+                response = try await next(request, context)
+            }
         } catch let e as ServeError {
             response = HTTPJSON.error(e)
         } catch let e as any HTTPResponseError where e.status.code == 404 || e.status.code == 405 {

@@ -19,7 +19,7 @@ public final class VisionServer: Sendable {
     /// Builds the router (exposed for tests and embedding).
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ServeMiddleware(metrics: service.metrics))
+        router.add(middleware: ServeMiddleware(metrics: service.metrics, apiKey: service.configuration.apiKey.map(APIKey.init(key:))))
         let service = self.service
 
         router.get("/") { _, _ in

@@ -45,6 +45,8 @@ struct Serve: AsyncParsableCommand {
     var bodyTimeoutS: Double = 30
     @Option(name: .customLong("header-timeout-s"), help: "Limit in seconds for receiving a whole request head, from the connection's opening or the previous response (the connection is closed beyond: slow-header clients and idle keep-alive connections; range \(L.text(L.headerTimeoutSeconds))).")
     var headerTimeoutS: Double = 30
+    @Option(name: .customLong("api-key"), help: "Require this key on every /v1 route (X-API-Key header, Authorization: Bearer, api_key query parameter or DeepStack's api_key form field; 401 otherwise). Default: VZ_API_KEY if set; probes, /metrics and the web page stay open.")
+    var apiKey: String?
 
     private typealias L = ServeLimits
 
@@ -89,6 +91,7 @@ struct Serve: AsyncParsableCommand {
         cfg.maxBodyBytes = Int(maxBodyMB * 1024 * 1024); cfg.maxPixels = maxPixels
         cfg.concurrency = concurrency; cfg.queue = queue; cfg.timeoutSeconds = timeoutS
         cfg.bodyTimeoutSeconds = bodyTimeoutS; cfg.headerTimeoutSeconds = headerTimeoutS
+        cfg.apiKey = apiKey ?? ProcessInfo.processInfo.environment["VZ_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         cfg.faces = noFaces ? nil : facePair
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {

@@ -69,18 +69,18 @@ final class ServeEndpointTests: XCTestCase {
             var expected = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reference.jsonLine.utf8)) as? [String: Any])
             expected["timings_ms"] = nil
 
-            // Raw body: "image" is null.
+            // Raw body: "image" is "upload".
             let raw = try await client.send("POST", "/v1/detect", body: try ServeTestSupport.dogJPEG(), contentType: "image/jpeg")
             XCTAssertEqual(raw.status, 200, raw.text)
             var got = try raw.json()
-            XCTAssertTrue(got["image"] is NSNull)
+            XCTAssertEqual(got["image"] as? String, "upload")
             let timings = try XCTUnwrap(got["timings_ms"] as? [String: Double])
             XCTAssertEqual(Set(timings.keys), ["decode", "preprocess", "inference", "postprocess"])
             got["timings_ms"] = nil
-            expected["image"] = NSNull()
+            expected["image"] = "upload"
             XCTAssertEqual(got as NSDictionary, expected as NSDictionary)
             // Same key order as the CLI line (the body is DetectorResult.jsonLine).
-            XCTAssertTrue(raw.text.hasPrefix("{\"image\": null, \"width\": 768, \"height\": 576, \"model\": \"yolov3-tiny\", \"timings_ms\""), raw.text)
+            XCTAssertTrue(raw.text.hasPrefix("{\"image\": \"upload\", \"width\": 768, \"height\": 576, \"model\": \"yolov3-tiny\", \"timings_ms\""), raw.text)
 
             // Multipart: the filename is reported as "image".
             let (body, type) = ServeTestSupport.multipart([("image", "dog.jpg", try ServeTestSupport.dogJPEG())])
@@ -88,7 +88,7 @@ final class ServeEndpointTests: XCTestCase {
             XCTAssertEqual(mp.status, 200, mp.text)
             var mpJSON = try mp.json()
             XCTAssertEqual(mpJSON["image"] as? String, "dog.jpg")
-            mpJSON["timings_ms"] = nil; mpJSON["image"] = NSNull()
+            mpJSON["timings_ms"] = nil; mpJSON["image"] = "upload"
             XCTAssertEqual(mpJSON as NSDictionary, expected as NSDictionary)
 
             // Options as query parameters, like the CLI flags.

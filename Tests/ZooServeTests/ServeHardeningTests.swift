@@ -82,4 +82,40 @@ final class ServeHardeningTests: XCTestCase {
         } catch { try await server.shutdown(); throw error }
         try await server.shutdown()
     }
+
+    /// Issue 15 item 8: `--api-key` guards the /v1 routes (header, bearer, query or DeepStack's form field), 401
+    /// otherwise; probes stay open.
+    func testAPIKeyGuardsV1Routes() async throws {
+        let cfg = try ServeTestSupport.configuration { $0.apiKey = "s3cret"; $0.faces = nil }
+        let (server, client) = try await ServeTestSupport.start(cfg)
+        do {
+            let health = try await client.send("GET", "/healthz")
+            XCTAssertEqual(health.status, 200)
+            let none = try await client.send("GET", "/v1/models")
+            XCTAssertEqual(none.status, 401, none.text)
+            XCTAssertTrue(none.text.contains("API key is required"), none.text)
+            let wrong = try await client.send("GET", "/v1/models", headers: ["X-API-Key": "s3cre"])
+            XCTAssertEqual(wrong.status, 401)
+            for h in [["X-API-Key": "s3cret"], ["Authorization": "Bearer s3cret"]] {
+                let ok = try await client.send("GET", "/v1/models", headers: h)
+                XCTAssertEqual(ok.status, 200, "\(h): \(ok.text)")
+            }
+            let query = try await client.send("GET", "/v1/models?api_key=s3cret")
+            XCTAssertEqual(query.status, 200, query.text)
+            let raw = try await client.send("POST", "/v1/detect", body: try ServeTestSupport.dogJPEG(), contentType: "image/jpeg")
+            XCTAssertEqual(raw.status, 401)
+            // DeepStack clients send the key as a form field.
+            let dog = try ServeTestSupport.dogJPEG()
+            let (good, type) = ServeTestSupport.multipart([(name: "image", filename: "dog.jpg", data: dog), (name: "api_key", filename: nil, data: Data("s3cret".utf8))])
+            let deep = try await client.send("POST", "/v1/vision/detection", body: good, contentType: type)
+            XCTAssertEqual(deep.status, 200, deep.text)
+            let (bad, type2) = ServeTestSupport.multipart([(name: "image", filename: "dog.jpg", data: dog), (name: "api_key", filename: nil, data: Data("nope".utf8))])
+            let denied = try await client.send("POST", "/v1/vision/detection", body: bad, contentType: type2)
+            XCTAssertEqual(denied.status, 401, denied.text)
+            let (missing, type3) = ServeTestSupport.multipart([(name: "image", filename: "dog.jpg", data: dog)])
+            let absent = try await client.send("POST", "/v1/vision/detection", body: missing, contentType: type3)
+            XCTAssertEqual(absent.status, 401, absent.text)
+        } catch { try await server.shutdown(); throw error }
+        try await server.shutdown()
+    }
 }

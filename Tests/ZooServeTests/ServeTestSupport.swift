@@ -129,16 +129,17 @@ struct Client: Sendable {
     }
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil) async throws -> Reply {
+    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
         let port = self.port, timeout = timeoutSeconds
         // A thread of its own per request: blocking in recv() on the shared dispatch pool would starve the Swift
         // concurrency executor that the in-process server runs on (Linux shares those few threads).
         return try await withCheckedThrowingContinuation { c in
-            Thread { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType, timeout: timeout) }) }.start()
+            Thread { c.resume(with: Result { try Self.exchange(port: port, method, path, body, contentType, timeout: timeout, headers: headers) }) }.start()
         }
     }
 
-    static func exchange(port: Int, _ method: String, _ path: String, _ body: Data?, _ contentType: String?, timeout: Int = 60) throws -> Reply {
+    static func exchange(port: Int, _ method: String, _ path: String, _ body: Data?, _ contentType: String?, timeout: Int = 60,
+                         headers: [String: String] = [:]) throws -> Reply {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         defer { close(fd) }
@@ -153,6 +154,7 @@ struct Client: Sendable {
         guard rc == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port) refused") }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
+        for (k, v) in headers.sorted(by: { $0.key < $1.key }) { head += "\(k): \(v)\r\n" }
         if body != nil || method == "POST" { head += "Content-Length: \(body?.count ?? 0)\r\n" }
         var out = Data((head + "\r\n").utf8)
         if let body { out += body }
