@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Parity fixtures of torchvision's Faster R-CNN R50-FPN (issue 11) on a seeded random-weight checkpoint.
+"""Parity fixtures of torchvision's Faster R-CNN R50-FPN and RetinaNet R50-FPN (issue 11) on seeded random-weight
+checkpoints.
 
 Pinned: torch 2.14.1, torchvision 0.29.1, numpy 2.x, CPU, 1 thread (the venv ../shared/tools/ref-env.sh builds).
 Run:  ~/.cache/vz-ref-venv/bin/python scripts/make_torchvision_fixtures.py [--checkpoint-only]
@@ -23,13 +24,19 @@ Input: a synthetic 240 × 300 RGB image, pixel(y, x, c) = (3x + 5y + 70c + (x·y
 ToTensor (/255); the model's transform with min_size 320, max_size 1333 (→ 320 × 400, padded 320 × 416).
 Writes Tests/Fixtures/torchvision/faster_rcnn_r50_fpn.json: per stage a record of each tensor (shape, float64
 sum and sum of |x|, every `step`-th element), the proposals and final detections in full.
+
+RetinaNet (`retinanet_resnet50_fpn`'s layout: layers 2–4, LastLevelP6P7(256, 256)): same seeding, calibration and
+input; classification logits scaled to std ≈ 1.2 around the focal-loss prior bias −log(99) so that a few percent of
+(anchor, class) pairs pass the 0.05 score threshold, regression to std ≈ 0.1. Checkpoint
+weights/torchvision-random/retinanet_resnet50_fpn_random.pth, fixture Tests/Fixtures/torchvision/retinanet_r50_fpn.json.
 """
-import collections, hashlib, json, os, sys
+import collections, hashlib, json, math, os, sys
 import numpy as np
 import torch
 import torchvision
 from torchvision.models import resnet50
-from torchvision.models.detection import FasterRCNN
+from torchvision.models.detection import FasterRCNN, RetinaNet
+from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
 from torchvision.models.detection.rpn import concat_box_prediction_layers
 from torchvision.ops import FrozenBatchNorm2d
@@ -37,6 +44,8 @@ from torchvision.ops import FrozenBatchNorm2d
 torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
 CKPT = os.path.join(HERE, "../weights/torchvision-random/fasterrcnn_resnet50_fpn_random.pth")
+RETINA_CKPT = os.path.join(HERE, "../weights/torchvision-random/retinanet_resnet50_fpn_random.pth")
+RETINA_OUT = os.path.join(HERE, "../Tests/Fixtures/torchvision/retinanet_r50_fpn.json")
 OUT = os.path.join(HERE, "../Tests/Fixtures/torchvision/faster_rcnn_r50_fpn.json")
 H, W, MIN_SIZE, MAX_SIZE = 240, 300, 320, 1333
 CHECKSUM_KEYS = ["backbone.body.conv1.weight", "backbone.body.layer4.2.bn3.running_var", "backbone.fpn.layer_blocks.3.0.bias",
@@ -108,7 +117,77 @@ def record(t, step=None):
             "samples": f32(t.detach().reshape(-1)[::step])}
 
 
+def build_retinanet(norm_layer):
+    body = resnet50(weights=None, norm_layer=norm_layer)
+    bb = _resnet_fpn_extractor(body, 3, returned_layers=[2, 3, 4], extra_blocks=LastLevelP6P7(256, 256))
+    return RetinaNet(bb, num_classes=91, min_size=MIN_SIZE, max_size=MAX_SIZE)
+
+
+def make_retinanet_checkpoint():
+    torch.manual_seed(0)
+    m = build_retinanet(torch.nn.BatchNorm2d)
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)) and mod.bias is not None:
+                mod.bias.uniform_(-0.1, 0.1, generator=g)
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.reset_running_stats(); mod.momentum = None
+        m.backbone.body.train()
+        for _ in range(4):
+            m.backbone.body(torch.randn(1, 3, 224, 288, generator=g))
+        m.eval()
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.weight.uniform_(0.6, 1.4, generator=g); mod.bias.uniform_(-0.2, 0.2, generator=g)
+        images, _ = m.transform([to_tensor(image())])
+        feats = list(m.backbone(images.tensors).values())
+        ch, rh = m.head.classification_head, m.head.regression_head
+        out = ch(feats) - ch.cls_logits.bias.mean()
+        ch.cls_logits.weight.mul_(1.2 / out.std()); ch.cls_logits.bias.normal_(-math.log(99), 0.1, generator=g)
+        rh.bbox_reg.weight.mul_(0.1 / rh(feats).std())
+    sd = collections.OrderedDict((k, v) for k, v in m.state_dict().items() if not k.endswith("num_batches_tracked"))
+    torch.save(sd, RETINA_CKPT)
+    return sd
+
+
+def retinanet_fixture(sd):
+    m = build_retinanet(FrozenBatchNorm2d)
+    m.load_state_dict(sd, strict=True)
+    m.eval()
+    x = [to_tensor(image())]
+    out = {"torch": torch.__version__, "torchvision": torchvision.__version__,
+           "checksums": {k: float(sd[k].double().sum()) for k in
+                         ["backbone.body.conv1.weight", "backbone.fpn.extra_blocks.p7.weight",
+                          "head.classification_head.cls_logits.weight", "head.regression_head.bbox_reg.bias"]},
+           "image": {"height": H, "width": W, "min_size": MIN_SIZE, "max_size": MAX_SIZE}}
+    with torch.no_grad():
+        images, _ = m.transform(x)
+        feats = m.backbone(images.tensors)
+        out["features"] = {k: record(v) for k, v in feats.items()}
+        fl = list(feats.values())
+        ho = m.head(fl)
+        out["cls_logits"] = record(ho["cls_logits"], step=9973)
+        out["bbox_regression"] = record(ho["bbox_regression"], step=997)
+        anchors = m.anchor_generator(images, fl)
+        per_level = [f.shape[2] * f.shape[3] * 9 for f in fl]
+        split = {k: list(v.split(per_level, dim=1)) for k, v in ho.items()}
+        dets = m.postprocess_detections(split, [list(anchors[0].split(per_level))], images.image_sizes)[0]
+        out["detections_input_pixels"] = {"boxes": f32(dets["boxes"]), "scores": f32(dets["scores"]), "labels": dets["labels"].tolist()}
+        det = m(x)[0]
+        out["detections"] = {"boxes": f32(det["boxes"]), "scores": f32(det["scores"]), "labels": det["labels"].tolist()}
+    print("retinanet detections", len(out["detections"]["scores"]), "top", out["detections"]["scores"][:3])
+    with open(RETINA_OUT, "w") as f:
+        json.dump(out, f)
+    print("wrote", RETINA_OUT, os.path.getsize(RETINA_OUT), "bytes")
+
+
 def main():
+    rsd = make_retinanet_checkpoint()
+    print("wrote", RETINA_CKPT, os.path.getsize(RETINA_CKPT), "bytes")
+    if "--checkpoint-only" not in sys.argv:
+        retinanet_fixture(rsd)
     sd = make_checkpoint()
     print("wrote", CKPT, os.path.getsize(CKPT), "bytes;", {k: float(sd[k].double().sum()) for k in CHECKSUM_KEYS})
     if "--checkpoint-only" in sys.argv:

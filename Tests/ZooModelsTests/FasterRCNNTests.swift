@@ -44,8 +44,9 @@ final class FasterRCNNTests: XCTestCase {
     }
 
     /// The fixture's synthetic image: pixel(y, x, c) = (3x + 5y + 70c + (x·y) % 31) % 256.
-    static func image(_ f: Fixture) -> Image {
-        let h = f.image.height, w = f.image.width
+    static func image(_ f: Fixture) -> Image { image(height: f.image.height, width: f.image.width) }
+
+    static func image(height h: Int, width w: Int) -> Image {
         var px = [UInt8](repeating: 0, count: h * w * 3)
         for y in 0..<h { for x in 0..<w { for c in 0..<3 { px[(y * w + x) * 3 + c] = UInt8((3 * x + 5 * y + 70 * c + (x * y) % 31) % 256) } } }
         return Image(width: w, height: h, pixels: px)

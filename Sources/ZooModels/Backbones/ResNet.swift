@@ -23,18 +23,20 @@ public final class ResNet: Backbone {
     public let returnLayers: [Int]
     public let outputs: [FeatureMapSpec]
 
-    /// Imports `<path>.conv1`, `<path>.bn1`, `<path>.layerK.i.*` (e.g. path `backbone.body`).
-    public init(_ w: inout TorchWeightImporter, path: String, depth: Depth = .resnet50, returnLayers: [Int] = [1, 2, 3, 4]) throws {
+    /// Imports `<path>.conv1`, `<path>.bn1`, `<path>.layerK.i.*` (e.g. path `backbone.body`). `batchNormEps`: 1e-5
+    /// (torch's default), 0 for torchvision's COCO_V1 detection checkpoints (their builders call `overwrite_eps(model, 0)`).
+    public init(_ w: inout TorchWeightImporter, path: String, depth: Depth = .resnet50, returnLayers: [Int] = [1, 2, 3, 4],
+                batchNormEps: Float = 1e-5) throws {
         precondition(!returnLayers.isEmpty && returnLayers.allSatisfy { (1...4).contains($0) } && returnLayers == returnLayers.sorted(),
                      "ResNet: returnLayers \(returnLayers) must be increasing values in 1...4")
-        conv1 = try w.convBN("\(path).conv1", "\(path).bn1", in: 3, out: 64, kernel: 7, stride: 2, padding: 3, activation: .relu)
+        conv1 = try w.convBN("\(path).conv1", "\(path).bn1", in: 3, out: 64, kernel: 7, stride: 2, padding: 3, activation: .relu, eps: batchNormEps)
         var layers: [[Bottleneck]] = []
         var inC = 64
         for (i, n) in depth.blocks.prefix(returnLayers.last!).enumerated() {
             let planes = 64 << i
             var blocks: [Bottleneck] = []
             for b in 0..<n {
-                blocks.append(try Bottleneck(&w, "\(path).layer\(i + 1).\(b)", in: inC, planes: planes, stride: b == 0 && i > 0 ? 2 : 1))
+                blocks.append(try Bottleneck(&w, "\(path).layer\(i + 1).\(b)", in: inC, planes: planes, stride: b == 0 && i > 0 ? 2 : 1, eps: batchNormEps))
                 inC = planes * 4
             }
             layers.append(blocks)

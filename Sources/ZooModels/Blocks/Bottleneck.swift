@@ -8,13 +8,14 @@ public struct Bottleneck {
     public let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
     public let downsample: Conv2d?
 
-    public init(_ w: inout TorchWeightImporter, _ path: String, in inC: Int, planes: Int, stride: Int) throws {
+    /// `eps`: the BatchNorm epsilon (torchvision sets 0 for its COCO_V1 detection checkpoints, `overwrite_eps`).
+    public init(_ w: inout TorchWeightImporter, _ path: String, in inC: Int, planes: Int, stride: Int, eps: Float = 1e-5) throws {
         let out = planes * 4
-        conv1 = try w.convBN("\(path).conv1", "\(path).bn1", in: inC, out: planes, kernel: 1, activation: .relu)
-        conv2 = try w.convBN("\(path).conv2", "\(path).bn2", in: planes, out: planes, kernel: 3, stride: stride, padding: 1, activation: .relu)
-        conv3 = try w.convBN("\(path).conv3", "\(path).bn3", in: planes, out: out, kernel: 1)
+        conv1 = try w.convBN("\(path).conv1", "\(path).bn1", in: inC, out: planes, kernel: 1, activation: .relu, eps: eps)
+        conv2 = try w.convBN("\(path).conv2", "\(path).bn2", in: planes, out: planes, kernel: 3, stride: stride, padding: 1, activation: .relu, eps: eps)
+        conv3 = try w.convBN("\(path).conv3", "\(path).bn3", in: planes, out: out, kernel: 1, eps: eps)
         if stride != 1 || inC != out {
-            downsample = try w.convBN("\(path).downsample.0", "\(path).downsample.1", in: inC, out: out, kernel: 1, stride: stride)
+            downsample = try w.convBN("\(path).downsample.0", "\(path).downsample.1", in: inC, out: out, kernel: 1, stride: stride, eps: eps)
         } else {
             downsample = nil
         }

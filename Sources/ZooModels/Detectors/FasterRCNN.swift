@@ -30,13 +30,14 @@ public final class FasterRCNN {
 
     /// Builds the model from a torchvision checkpoint (zip or legacy `torch.save`), every key used; the class count
     /// (with background; 91 for COCO) is the checkpoint's.
-    public init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init()) throws {
+    /// `batchNormEps`: see `ResNet` (0 for torchvision's own COCO_V1 file).
+    public init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
         var w = TorchWeightImporter(try TorchPickle.loadStateDict(contentsOf: url))
         let classKey = "roi_heads.box_predictor.cls_score.weight"
         guard let classes = w.shape(classKey)?.first, classes >= 2, classes <= 100_000 else {
             throw TorchPickleError(file: url.path, "\(classKey) is missing or malformed: not a torchvision Faster R-CNN checkpoint")
         }
-        backbone = try ResNet(&w, path: "backbone.body", depth: .resnet50, returnLayers: [1, 2, 3, 4])
+        backbone = try ResNet(&w, path: "backbone.body", depth: .resnet50, returnLayers: [1, 2, 3, 4], batchNormEps: batchNormEps)
         fpn = try FPN(&w, path: "backbone.fpn", inputs: backbone.outputs, outChannels: 256, extra: .maxPool)
         let anchors = AnchorGenerator.fasterRCNNFPN
         rpn = RegionProposalNetwork(head: try RPNHead(&w, "rpn.head", channels: 256, anchors: anchors.anchorsPerLocation[0]),

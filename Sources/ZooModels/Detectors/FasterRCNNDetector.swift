@@ -17,8 +17,13 @@ public final class FasterRCNNDetector: ObjectDetectionModel {
 
     /// Loads a torchvision checkpoint. `classNames` nil: a 91-class checkpoint is COCO (torchvision's ids); any
     /// other class count needs names (one per non-background class, in label order).
-    public init(checkpoint url: URL, card: ModelCard, classNames names: [String]? = nil) throws {
-        let m = try FasterRCNN(checkpoint: url)
+    /// torchvision's own COCO_V1 checkpoint, which its builder loads with BatchNorm eps 0 (`overwrite_eps`).
+    public static let officialFile = "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
+
+    /// `batchNormEps` nil: 0 for `officialFile`, else torch's default 1e-5 (a model fine-tuned from torchvision's
+    /// builder with `weights_backbone`).
+    public init(checkpoint url: URL, card: ModelCard, classNames names: [String]? = nil, batchNormEps: Float? = nil) throws {
+        let m = try FasterRCNN(checkpoint: url, batchNormEps: batchNormEps ?? (url.lastPathComponent == Self.officialFile ? 0 : 1e-5))
         let k = m.roiHeads.classes
         if let names {
             guard names.count == k - 1 else {
@@ -58,7 +63,7 @@ public final class FasterRCNNDetector: ObjectDetectionModel {
             input: ModelInput(width: 1333, height: 800, channelOrder: .rgb, scale: 1.0 / 255,
                               mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: .shortestSide, sizeMultiple: 32),
             classes: 80, folder: "faster-rcnn-resnet50-fpn",
-            files: [WeightFile("fasterrcnn_resnet50_fpn_coco-258fb6c6.pth")],
+            files: [WeightFile(officialFile)],
             source: .user(note: "torchvision 0.29.1 FasterRCNN_ResNet50_FPN_Weights.COCO_V1, https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth (sha256 prefix 258fb6c6); `vz weights pull faster-rcnn-resnet50-fpn --from DIR` or `vz detect --weights FILE.pth`"),
             licence: "BSD-3-Clause (torchvision)",
             accuracy: "COCO val2017 box mAP 37.0 (torchvision docs, FasterRCNN_ResNet50_FPN_Weights.COCO_V1)"),

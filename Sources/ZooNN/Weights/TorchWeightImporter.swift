@@ -65,10 +65,10 @@ public struct TorchWeightImporter {
 
     /// A bias-free conv at `conv` followed by the BatchNorm at `bn`, folded into one `Conv2d`.
     public mutating func convBN(_ conv: String, _ bn: String, in inC: Int, out outC: Int, kernel: Int, stride: Int = 1,
-                                padding: Int = 0, groups: Int = 1, activation: Activation = .linear) throws -> Conv2d {
+                                padding: Int = 0, groups: Int = 1, activation: Activation = .linear, eps: Float = 1e-5) throws -> Conv2d {
         var c = try conv2d(conv, in: inC, out: outC, kernel: kernel, stride: stride, padding: padding, groups: groups,
                            bias: false, activation: activation)
-        c.foldBatchNorm(try batchNorm(bn, channels: outC))
+        c.foldBatchNorm(try batchNorm(bn, channels: outC, eps: eps))
         return c
     }
 
