@@ -168,7 +168,7 @@ public enum ModelZooError: Error, CustomStringConvertible, LocalizedError {
 public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
     public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries + NanoDet.entries + FastestDet.entries
-        + FasterRCNNDetector.entries
+        + TorchvisionDetector.entries
         + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
 
     /// The default object detector.

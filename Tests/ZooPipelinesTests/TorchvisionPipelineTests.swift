@@ -6,32 +6,38 @@ import ZooModels
 @testable import ZooPipelines
 import ZooTestSupport
 
-/// `faster-rcnn-resnet50-fpn` through the detection pipeline (`.shortestSide` preprocessing = torchvision's
+/// `faster-rcnn-resnet50-fpn` and `retinanet-resnet50-fpn` through the detection pipeline (`.shortestSide` preprocessing = torchvision's
 /// `GeneralizedRCNNTransform`, the model's own NMS, boxes back to image pixels, COCO ids → names) against
 /// torchvision's `model(images)` on the seeded random checkpoint of scripts/make_torchvision_fixtures.py.
-final class FasterRCNNPipelineTests: XCTestCase {
-    static let checkpoint = TestData.packageRoot.appendingPathComponent("weights/torchvision-random/fasterrcnn_resnet50_fpn_random.pth")
-
+final class TorchvisionPipelineTests: XCTestCase {
     struct Dets: Decodable { var boxes: [Float]; var scores: [Float]; var labels: [Int] }
     struct Fixture: Decodable {
         struct ImageSpec: Decodable { var height: Int; var width: Int; var min_size: Int }
         var image: ImageSpec; var detections: Dets
     }
 
-    func detector(size: Int) throws -> Detector {
-        guard FileManager.default.fileExists(atPath: Self.checkpoint.path) else {
-            throw XCTSkip("weights/torchvision-random/fasterrcnn_resnet50_fpn_random.pth absent: generate it with "
+    func detector(_ model: String, checkpoint: String, size: Int) throws -> Detector {
+        let url = TestData.packageRoot.appendingPathComponent("weights/torchvision-random/\(checkpoint)")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("weights/torchvision-random/\(checkpoint) absent: generate it with "
                           + "~/.cache/vz-ref-venv/bin/python scripts/make_torchvision_fixtures.py --checkpoint-only")
         }
-        return try Detector.load("faster-rcnn-resnet50-fpn", options: DetectorOptions(confidence: 0.05, size: size),
-                                 weightsFile: Self.checkpoint)
+        return try Detector.load(model, options: DetectorOptions(confidence: 0.05, maxDetections: 300, size: size), weightsFile: url)
+    }
+
+    func testPipelineMatchesTorchvision() throws {
+        try check("faster-rcnn-resnet50-fpn", checkpoint: "fasterrcnn_resnet50_fpn_random.pth", fixture: "faster_rcnn_r50_fpn.json")
+    }
+
+    func testRetinaNetPipelineMatchesTorchvision() throws {
+        try check("retinanet-resnet50-fpn", checkpoint: "retinanet_resnet50_fpn_random.pth", fixture: "retinanet_r50_fpn.json")
     }
 
     /// Same detections as torchvision, labels as names (91-id → 80-name map), scores to 1e-4 relative, boxes to
     /// 1e-4 of the image size (the pipeline divides by the resize scale where torchvision multiplies by its inverse).
-    func testPipelineMatchesTorchvision() throws {
-        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestData.fixture("torchvision/faster_rcnn_r50_fpn.json")))
-        let det = try detector(size: f.image.min_size)
+    func check(_ model: String, checkpoint: String, fixture: String) throws {
+        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestData.fixture("torchvision/\(fixture)")))
+        let det = try detector(model, checkpoint: checkpoint, size: f.image.min_size)
         XCTAssertEqual(det.model.postprocessing, .none)
         let h = f.image.height, w = f.image.width
         var px = [UInt8](repeating: 0, count: h * w * 3)
