@@ -3,7 +3,7 @@ import XCTest
 import ZooDetect
 import ZooImage
 @testable import ZooModels
-import ZooNN
+@testable import ZooNN
 import ZooTestSupport
 
 /// Faster R-CNN R50-FPN against torchvision 0.29.1 at every stage, on the seeded random-weight checkpoint that
@@ -152,6 +152,34 @@ final class FasterRCNNTests: XCTestCase {
         compare(s.detections, f.detections_input_pixels, "detections (own proposals)")
         compare(try net.detect(img), f.detections, "detections in image pixels")
         print("Faster R-CNN R50-FPN worst |ours − torchvision| / scale per stage: " + report.joined(separator: ", "))
+    }
+
+    /// A missing tensor, a tensor of the wrong shape and a tensor the model does not use are each refused with
+    /// the key named (strict loading).
+    func testStrictLoadingNamesTheKey() throws {
+        _ = try Self.model()   // skips when the checkpoint is absent
+        let sd = try TorchPickle.loadStateDict(contentsOf: Self.checkpoint)
+        func variant(_ edit: (String, Tensor) -> (String, Tensor)?, extra: (String, Tensor)? = nil) throws -> TorchStateDict {
+            var out = TorchStateDict(file: "edited.pth")
+            for n in sd.names { if let (k, t) = edit(n, try sd.tensor(n)) { out.append(k, t) } }
+            if let extra { out.append(extra.0, extra.1) }
+            return out
+        }
+        let missing = try variant { n, t in n == "backbone.body.layer3.4.bn2.running_var" ? nil : (n, t) }
+        XCTAssertThrowsError(try FasterRCNN(stateDict: missing)) { e in
+            XCTAssertTrue("\(e)".contains("missing tensor backbone.body.layer3.4.bn2.running_var"), "\(e)")
+        }
+        let reshaped = try variant { n, t in n == "backbone.fpn.inner_blocks.2.0.weight" ? (n, Tensor(zeros: [256, 1024, 1, 2])) : (n, t) }
+        XCTAssertThrowsError(try FasterRCNN(stateDict: reshaped)) { e in
+            XCTAssertTrue("\(e)".contains("backbone.fpn.inner_blocks.2.0.weight") && "\(e)".contains("[256, 1024, 1, 1]"), "\(e)")
+        }
+        let extra = try variant({ n, t in (n, t) }, extra: ("roi_heads.mask_head.weight", Tensor(zeros: [2])))
+        XCTAssertThrowsError(try FasterRCNN(stateDict: extra)) { e in
+            XCTAssertTrue("\(e)".contains("not used") && "\(e)".contains("roi_heads.mask_head.weight"), "\(e)")
+        }
+        // A DataParallel checkpoint ("module." prefixes) and an old-torchvision RPN conv key both load.
+        let renamed = try variant { n, t in (n == "rpn.head.conv.0.0.weight" ? "module.rpn.head.conv.weight" : n == "rpn.head.conv.0.0.bias" ? "rpn.head.conv.bias" : "module." + n, t) }
+        XCTAssertNoThrow(try FasterRCNN(stateDict: renamed))
     }
 
     func testWrongCheckpointIsRefusedWithTheKey() throws {

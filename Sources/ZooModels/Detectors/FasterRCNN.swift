@@ -31,11 +31,16 @@ public final class FasterRCNN {
     /// Builds the model from a torchvision checkpoint (zip or legacy `torch.save`), every key used; the class count
     /// (with background; 91 for COCO) is the checkpoint's.
     /// `batchNormEps`: see `ResNet` (0 for torchvision's own COCO_V1 file).
-    public init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
-        var w = TorchWeightImporter(try TorchPickle.loadStateDict(contentsOf: url))
+    public convenience init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
+        try self.init(stateDict: try TorchPickle.loadStateDict(contentsOf: url), transform: transform, batchNormEps: batchNormEps)
+    }
+
+    /// Builds the model from tensors already read (errors name `stateDict.file` and the key).
+    public init(stateDict: TorchStateDict, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
+        var w = TorchWeightImporter(stateDict)
         let classKey = "roi_heads.box_predictor.cls_score.weight"
         guard let classes = w.shape(classKey)?.first, classes >= 2, classes <= 100_000 else {
-            throw TorchPickleError(file: url.path, "\(classKey) is missing or malformed: not a torchvision Faster R-CNN checkpoint")
+            throw TorchPickleError(file: stateDict.file, "\(classKey) is missing or malformed: not a torchvision Faster R-CNN checkpoint")
         }
         backbone = try ResNet(&w, path: "backbone.body", depth: .resnet50, returnLayers: [1, 2, 3, 4], batchNormEps: batchNormEps)
         fpn = try FPN(&w, path: "backbone.fpn", inputs: backbone.outputs, outChannels: 256, extra: .maxPool)

@@ -35,12 +35,17 @@ public final class RetinaNet {
     }
 
     /// `batchNormEps`: see `ResNet` (0 for torchvision's own COCO_V1 file).
-    public init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
-        var w = TorchWeightImporter(try TorchPickle.loadStateDict(contentsOf: url))
+    public convenience init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
+        try self.init(stateDict: try TorchPickle.loadStateDict(contentsOf: url), transform: transform, batchNormEps: batchNormEps)
+    }
+
+    /// Builds the model from tensors already read (errors name `stateDict.file` and the key).
+    public init(stateDict: TorchStateDict, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
+        var w = TorchWeightImporter(stateDict)
         let a = Self.anchorGenerator.anchorsPerLocation[0]
         let key = "head.classification_head.cls_logits.weight"
         guard let out = w.shape(key)?.first, out % a == 0, out / a >= 1, out / a <= 100_000 else {
-            throw TorchPickleError(file: url.path, "\(key) is missing or malformed: not a torchvision RetinaNet checkpoint")
+            throw TorchPickleError(file: stateDict.file, "\(key) is missing or malformed: not a torchvision RetinaNet checkpoint")
         }
         backbone = try ResNet(&w, path: "backbone.body", depth: .resnet50, returnLayers: [2, 3, 4], batchNormEps: batchNormEps)
         fpn = try FPN(&w, path: "backbone.fpn", inputs: backbone.outputs, outChannels: 256, extra: .p6p7(inChannels: 256))
