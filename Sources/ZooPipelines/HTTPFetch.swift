@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 
 /// One blocking HTTP(S) GET into a file (`vz weights pull` of `.http` sources). Non-2xx statuses and transport
-/// errors are `WeightsError.downloadFailed` naming the URL.
+/// errors are `WeightsError.httpFailed` naming the URL.
 enum HTTPFetch {
     static func download(_ url: URL, to dst: URL, timeout: TimeInterval = 600) throws {
         let done = DispatchSemaphore(value: 0)
@@ -25,10 +25,10 @@ enum HTTPFetch {
         task.resume()
         done.wait()
         session.finishTasksAndInvalidate()
-        if let e = box.error { throw WeightsError.downloadFailed(package: url.absoluteString, output: "\(e.localizedDescription)") }
+        if let e = box.error { throw WeightsError.httpFailed(url: url.absoluteString, message: e.localizedDescription) }
         guard (200..<300).contains(box.status), let file = box.file else {
             if let f = box.file { try? FileManager.default.removeItem(at: f) }
-            throw WeightsError.downloadFailed(package: url.absoluteString, output: "HTTP status \(box.status)")
+            throw WeightsError.httpFailed(url: url.absoluteString, message: "HTTP status \(box.status)")
         }
         try? FileManager.default.removeItem(at: dst)
         try FileManager.default.moveItem(at: file, to: dst)

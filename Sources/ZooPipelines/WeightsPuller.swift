@@ -89,7 +89,7 @@ public struct WeightsPuller {
             }
             let link = base.hasSuffix("/") ? base + f.name : base + "/" + f.name
             guard let url = URL(string: link), ["http", "https"].contains(url.scheme ?? "") else {
-                throw WeightsError.downloadFailed(package: link, output: "not an http(s) URL")
+                throw WeightsError.httpFailed(url: link, message: "not an http(s) URL")
             }
             log("downloading \(link) …")
             let dst = dir.appendingPathComponent(f.name)
