@@ -14,4 +14,10 @@ swift build -c release -Xswiftc -enable-testing --build-tests
 for m in yolov3-tiny mtcnn sface dlib-resnet; do
   .build/release/vz weights pull "$m" || echo "note: could not pull $m weights; tests needing them will skip" >&2
 done
+# The seeded random-weight torchvision checkpoint of the Faster R-CNN parity tests (≈ 160 MB, never committed) is
+# regenerated from scripts/make_torchvision_fixtures.py when the reference venv exists; without it those tests skip.
+REF_PY="${VZ_REF_VENV:-$HOME/.cache/vz-ref-venv}/bin/python"
+if [ ! -f weights/torchvision-random/fasterrcnn_resnet50_fpn_random.pth ] && [ -x "$REF_PY" ]; then
+  "$REF_PY" scripts/make_torchvision_fixtures.py --checkpoint-only || echo "note: could not generate the torchvision checkpoint; its parity tests will skip" >&2
+fi
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing --skip-build "$@"

@@ -41,24 +41,3 @@ public struct AnchorGrid: Sendable, Equatable {
     }
 }
 
-/// Box codings of dense heads: raw regression values → box corners (pixels unless stated).
-public enum BoxCoder {
-    /// FCOS / GFL / SCRFD `distance2bbox`: the box whose left, top, right and bottom sides lie `l, t, r, b` from
-    /// the anchor point `(x, y)`.
-    @inline(__always)
-    public static func fromDistances(x: Float, y: Float, _ l: Float, _ t: Float, _ r: Float, _ b: Float) -> Box {
-        Box(x1: x - l, y1: y - t, x2: x + r, y2: y + b)
-    }
-
-    /// SSD `decode` (Pytorch_Retinaface `utils/box_utils.py`) with variances `(v0, v1)`: centre
-    /// `prior.c + d.c · v0 · prior.size`, size `prior.size · exp(d.size · v1)`; corners `(x1, y1, x1 + w, y1 + h)`.
-    /// Units are the prior's (relative to the input for RetinaFace).
-    @inline(__always)
-    public static func fromPrior(cx pcx: Float, cy pcy: Float, width pw: Float, height ph: Float,
-                                 _ dx: Float, _ dy: Float, _ dw: Float, _ dh: Float, variances v: (Float, Float)) -> Box {
-        let cx = pcx + dx * v.0 * pw, cy = pcy + dy * v.0 * ph
-        let w = pw * Foundation.exp(dw * v.1), h = ph * Foundation.exp(dh * v.1)
-        let x1 = cx - w / 2, y1 = cy - h / 2
-        return Box(x1: x1, y1: y1, x2: x1 + w, y2: y1 + h)
-    }
-}

@@ -19,6 +19,10 @@ public struct ModelInput: Sendable, Equatable {
         case letterbox
         /// Stretch to the input size, ignoring aspect (OpenCV `blobFromImage` without crop).
         case stretch
+        /// Keep the aspect ratio with the shorter side `height` and the longer at most `width`, then zero-pad
+        /// (after normalisation) at the bottom/right to a multiple of `sizeMultiple`: the tensor size follows the
+        /// image. torchvision's `GeneralizedRCNNTransform(min_size: height, max_size: width)`.
+        case shortestSide
     }
     /// Default input width and height in pixels.
     public var width: Int, height: Int
@@ -66,12 +70,17 @@ public enum WeightSource: Sendable, Equatable {
     /// Not downloadable from a package registry: the user supplies the files (`vz weights pull NAME --from DIR`,
     /// or `VZ_WEIGHTS_PATH`). `note` says where they are known to exist.
     case user(note: String)
+    /// Each file downloaded from `<base>/<file name>` (over HTTPS; `VZ_WEIGHTS_MIRROR` replaces `base`), its name
+    /// carrying the first hex digits of its sha256 as `name-<hex>.ext`, checked as `torch.hub` does (torchvision's
+    /// download.pytorch.org files). `note` says what the files are.
+    case http(base: String, note: String)
 
     /// One-line description for `vz models`.
     public var summary: String {
         switch self {
         case .pypi(let p, let v, _, _, let sdist): return "PyPI \(p)==\(v) (\(sdist ? "sdist" : "wheel"))"
         case .user(let note): return "user-supplied (\(note))"
+        case .http(let base, let note): return "\(base) (\(note))"
         }
     }
 }
@@ -116,6 +125,9 @@ public protocol ObjectDetectionModel: AnyObject {
     /// at most its limit (highest scores first). Throws `Interrupted` when the caller's deadline passed
     /// (checked between layers).
     func candidates(_ input: Tensor, into collector: inout CandidateCollector) throws
+    /// As `candidates(_:into:)` for an input whose image fills only its top-left `imageHeight × imageWidth`
+    /// (the rest is padding: `.shortestSide` preprocessing). Default: the whole tensor is image.
+    func candidates(_ input: Tensor, imageHeight: Int, imageWidth: Int, into collector: inout CandidateCollector) throws
     /// Frees buffers planned for input shapes other than `keep` (after a request at an unusual size).
     func releaseBuffers(keepingInputShape keep: [Int]?)
     /// What the pipeline does with the candidates (default: class-aware NMS, as darknet YOLO).
@@ -123,6 +135,9 @@ public protocol ObjectDetectionModel: AnyObject {
 }
 
 extension ObjectDetectionModel {
+    public func candidates(_ input: Tensor, imageHeight: Int, imageWidth: Int, into collector: inout CandidateCollector) throws {
+        try candidates(input, into: &collector)
+    }
     public func releaseBuffers(keepingInputShape keep: [Int]?) {}
     public var postprocessing: Postprocessing { .nms(classAware: true) }
 }
@@ -158,6 +173,7 @@ public enum ModelZooError: Error, CustomStringConvertible, LocalizedError {
 public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
     public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries + NanoDet.entries + FastestDet.entries
+        + TorchvisionDetector.entries
         + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
         + [YuNet.card, SCRFD.card, RetinaFace.card].map { ModelEntry(card: $0, factory: .face) }
 

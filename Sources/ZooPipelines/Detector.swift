@@ -36,14 +36,24 @@ public final class Detector: @unchecked Sendable {
         let vocabulary = DetectorClasses(modelNames: model.classNames)
         classes = vocabulary
         classFilter = try options.classes.map { try vocabulary.resolve($0, model: model.card.name) }
-        inputTensor = Tensor(zeros: preprocess.shape)
+        inputTensor = Tensor(zeros: preprocess.resize == .shortestSide ? [1, 3, 0, 0] : preprocess.shape)
     }
 
-    /// Loads zoo model `name` with weights from `store`.
-    public static func load(_ name: String, store: WeightsStore = .standard(), options: DetectorOptions = .init()) throws -> Detector {
+    /// Loads zoo model `name` with weights from `store`, or from `weightsFile` (any compatible file in place of
+    /// the entry's single weight file, e.g. a fine-tuned torchvision checkpoint; not checksum-pinned).
+    public static func load(_ name: String, store: WeightsStore = .standard(), options: DetectorOptions = .init(),
+                            weightsFile: URL? = nil) throws -> Detector {
         let entry = try ModelZoo.entry(named: name)
         guard case .detector(let make) = entry.factory else {
             throw ModelZooError.wrongTask(name, expected: .detection, actual: entry.card.task)
+        }
+        if let weightsFile {
+            guard entry.card.files.count == 1 else {
+                throw DetectorError.unreadable(weightsFile.path, "\(name) needs \(entry.card.files.count) files (\(entry.card.files.map(\.name).joined(separator: ", "))): use a weights folder")
+            }
+            var card = entry.card
+            card.files = [WeightFile(weightsFile.lastPathComponent)]
+            return try Detector(model: try make(weightsFile.deletingLastPathComponent(), card), options: options)
         }
         let folder = try store.require(entry.card)
         return try Detector(model: try make(folder, entry.card), options: options)
@@ -76,13 +86,16 @@ public final class Detector: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         var timings = DetectorResult.Timings()
         var t = DispatchTime.now()
+        let shape = preprocess.shape(for: image)
+        if inputTensor.shape != shape { inputTensor = Tensor(zeros: shape) }   // `.shortestSide`: follows the image
         let transform = preprocess.apply(image, into: inputTensor)
+        let content = preprocess.content(for: image)
         timings.preprocess = Self.ms(since: t)
         t = DispatchTime.now()
         var collector = CandidateCollector(confidence: options.confidence, limit: DetectorLimits.maxCandidates,
                                            classes: classFilter, classCount: model.classNames.count)
         collector.multiLabel = options.multiLabel
-        try model.candidates(inputTensor, into: &collector)
+        try model.candidates(inputTensor, imageHeight: content.height, imageWidth: content.width, into: &collector)
         timings.inference = Self.ms(since: t)
         t = DispatchTime.now()
         try Interruption.check()

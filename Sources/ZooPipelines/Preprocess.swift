@@ -24,21 +24,44 @@ public struct Preprocess: Sendable {
             guard DetectorLimits.size.contains(size), size % max(1, input.sizeMultiple) == 0 else {
                 throw PreprocessError.badSize(size, multiple: input.sizeMultiple)
             }
-            spec.width = size; spec.height = size
+            // `.shortestSide`: the size is the shorter side (torchvision's min_size); the longer keeps its bound.
+            if spec.resize == .shortestSide { spec.height = size; spec.width = max(spec.width, size) } else { spec.width = size; spec.height = size }
         }
         self.input = spec
         self.resize = resize ?? input.resize
     }
 
-    /// Tensor shape produced: `1, 3, H, W`.
+    /// Tensor shape produced: `1, 3, H, W` (`.shortestSide`: the size bounds; the real shape is `shape(for:)`).
     public var shape: [Int] { [1, 3, input.height, input.width] }
 
-    /// Writes `image` into `tensor` (shape `shape`) and returns the mapping back.
+    /// torchvision's transform for `.shortestSide`, with this input's normalisation.
+    var rcnnTransform: GeneralizedRCNNTransform {
+        var t = GeneralizedRCNNTransform(minSize: input.height, maxSize: input.width)
+        t.mean = input.mean; t.std = input.std; t.sizeDivisible = max(1, input.sizeMultiple)
+        return t
+    }
+
+    /// Tensor shape produced for `image`.
+    public func shape(for image: Image) -> [Int] {
+        resize == .shortestSide ? rcnnTransform.tensorShape(height: image.height, width: image.width) : shape
+    }
+
+    /// The part of the tensor that holds the image, `(height, width)` from the top-left (the rest is padding).
+    public func content(for image: Image) -> (height: Int, width: Int) {
+        resize == .shortestSide ? rcnnTransform.resizedSize(height: image.height, width: image.width) : (input.height, input.width)
+    }
+
+    /// Writes `image` into `tensor` (shape `shape(for: image)`) and returns the mapping back.
     public func apply(_ image: Image, into tensor: Tensor) -> InputTransform {
-        precondition(tensor.shape == shape, "preprocess output \(tensor.shape), expected \(shape)")
+        precondition(tensor.shape == shape(for: image), "preprocess output \(tensor.shape), expected \(shape(for: image))")
         let w = input.width, h = input.height
         let resized: Image, transform: InputTransform
         switch resize {
+        case .shortestSide:
+            // Values are written by the transform itself (normalise, then resize the float planes, as torchvision).
+            let r = rcnnTransform.apply(image, into: tensor)
+            return InputTransform(scaleX: Float(r.width) / Float(image.width), scaleY: Float(r.height) / Float(image.height),
+                                  padX: 0, padY: 0, originalWidth: image.width, originalHeight: image.height)
         case .letterbox:
             let (canvas, box) = image.letterboxed(width: w, height: h, fill: (input.fill, input.fill, input.fill),
                                                  anchor: input.anchor)

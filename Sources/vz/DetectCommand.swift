@@ -55,6 +55,9 @@ struct Detect: ParsableCommand {
     @Option(help: "Model name (see `vz models`).")
     var model = ModelZoo.defaultDetector
 
+    @Option(help: "Weights file to use instead of the model's own (single-file models, e.g. a torchvision .pth state_dict).")
+    var weights: String?
+
     @Option(help: "Confidence threshold, \(OptionRanges.text(DetectorLimits.threshold)): keep boxes whose score exceeds it.")
     var conf: Float = 0.25
 
@@ -121,7 +124,7 @@ struct Detect: ParsableCommand {
             classes: classes.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } },
             size: size, resize: noLetterbox ? .stretch : nil, multiLabel: multiLabel)
         let detector: Detector
-        do { detector = try Detector.load(model, options: options) } catch {
+        do { detector = try Detector.load(model, options: options, weightsFile: weights.map { URL(fileURLWithPath: $0) }) } catch {
             Stderr.print("vz detect: \(error)")
             throw ExitCode(2)
         }

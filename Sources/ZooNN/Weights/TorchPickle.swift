@@ -1,10 +1,11 @@
 import Foundation
 import ZooTensor
 
-/// Reads PyTorch `state_dict` files in the legacy (pre-zip, `_use_new_zipfile_serialization=False`) format,
-/// such as facenet-pytorch's `data/{pnet,rnet,onet}.pt`, with no Python.
+/// Reads PyTorch `state_dict` files with no Python: the zip format `torch.save` writes by default (torch ≥ 1.6,
+/// e.g. torchvision's newer checkpoints; see `loadZipStateDict`) and the legacy format
+/// (`_use_new_zipfile_serialization=False`, facenet-pytorch's `data/{pnet,rnet,onet}.pt`, torchvision's 2019 files).
 ///
-/// Port of `torch.serialization._legacy_load`. The file is five pickles and a raw section:
+/// The legacy format (port of `torch.serialization._legacy_load`) is five pickles and a raw section:
 /// 1. magic number `0x1950a86a20f9469cfc6c` (a LONG1), 2. protocol version `1001`, 3. `sys_info`
 /// (`little_endian`, type sizes), 4. the object, whose tensors are `_rebuild_tensor_v2(storage, offset, size,
 /// stride, …)` calls on storages referenced by persistent id `('storage', torch.FloatStorage, key, 'cpu', numel)`,
@@ -16,18 +17,15 @@ public enum TorchPickle {
 
     /// Loads every tensor of a legacy `.pt` file whose top object is a (possibly nested) dict of tensors.
     public static func loadStateDict(contentsOf url: URL) throws -> TorchStateDict {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TorchPickleError(file: url.path, "cannot read: \(error.localizedDescription)")
+        switch WeightFileReader.read(url) {
+        case .failure(let p): throw TorchPickleError(file: url.path, p.message)
+        case .success(let data): return try loadStateDict(bytes: [UInt8](data), file: url.path)
         }
-        return try loadStateDict(bytes: [UInt8](data), file: url.path)
     }
 
-    /// Loads a legacy `.pt` from memory; `file` labels error messages.
+    /// Loads a `.pt`/`.pth` (zip or legacy format) from memory; `file` labels error messages.
     public static func loadStateDict(bytes: [UInt8], file: String) throws -> TorchStateDict {
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            throw TorchPickleError(file: file, "this is the zip-based torch format (torch >= 1.6 default); only the legacy pickle format is supported")
-        }
+        if TorchZipArchive.looksLikeZip(bytes) { return try loadZipStateDict(bytes: bytes, file: file) }
         var pos = 0
         func next() throws -> TorchPickleValue {
             var m = TorchPickleMachine(bytes: bytes, position: pos, file: file)
@@ -70,14 +68,60 @@ public enum TorchPickle {
             pos += Int(n) * size
         }
 
+        return try stateDict(object, storages: storages, bytes: bytes, file: file)
+    }
+
+    /// Loads the zip format `torch.save` writes by default since torch 1.6 (port of `torch.serialization._load`):
+    /// `<archive>/data.pkl` holds the object, whose persistent ids name storages stored as
+    /// `<archive>/data/<key>` (raw little-endian elements); `<archive>/byteorder`, when present, must be `little`.
+    static func loadZipStateDict(bytes: [UInt8], file: String) throws -> TorchStateDict {
+        let zip = try TorchZipArchive(bytes: bytes, file: file)
+        let pickles = zip.entries.filter { $0.name.hasSuffix("/data.pkl") && $0.name.dropLast("/data.pkl".count).firstIndex(of: "/") == nil }
+        guard pickles.count == 1, let pickle = pickles.first else {
+            throw TorchPickleError(file: file, pickles.isEmpty ? "zip archive has no <archive>/data.pkl: not a torch.save file"
+                                                               : "zip archive has \(pickles.count) data.pkl entries")
+        }
+        let prefix = String(pickle.name.dropLast("data.pkl".count))
+        if let order = zip.entry(prefix + "byteorder") {
+            let text = String(decoding: bytes[order.dataOffset..<(order.dataOffset + order.size)], as: UTF8.self)
+            guard text == "little" else { throw TorchPickleError(file: file, "byteorder is '\(text.prefix(16))': only little-endian torch files are supported") }
+        }
+        var machine = TorchPickleMachine(bytes: Array(bytes[pickle.dataOffset..<(pickle.dataOffset + pickle.size)]),
+                                         position: 0, file: "\(file) (\(pickle.name))")
+        let object = try machine.run()
+        var storages: [String: (offset: Int, count: Int)] = [:]
+        for (key, type) in storageTypes(in: object) {
+            guard let e = zip.entry(prefix + "data/" + key) else {
+                throw TorchPickleError(file: file, "storage \(key) is named in data.pkl but \(prefix)data/\(key) is not in the archive")
+            }
+            guard e.size % type.elementSize == 0 else {
+                throw TorchPickleError(file: file, "storage \(key) (\(type.rawValue)) has \(e.size) bytes, not a multiple of \(type.elementSize)")
+            }
+            storages[key] = (e.dataOffset, e.size / type.elementSize)
+        }
+        return try stateDict(object, storages: storages, bytes: bytes, file: file)
+    }
+
+    /// Every tensor of `object` (a possibly nested dict; nested keys joined with "."), materialised.
+    private static func stateDict(_ object: TorchPickleValue, storages: [String: (offset: Int, count: Int)],
+                                  bytes: [UInt8], file: String) throws -> TorchStateDict {
         var result = TorchStateDict(file: file)
+        var parameters = 0
         func collect(_ v: TorchPickleValue, prefix: String) throws {
             guard case .dict(let d) = v else { return }
             for (k, value) in d.items {
                 guard case .string(let name) = k else { continue }
                 let full = prefix.isEmpty ? name : "\(prefix).\(name)"
                 switch value {
-                case .tensor(let t): result.append(full, try materialize(t, storages: storages, bytes: bytes, file: file, name: full))
+                case .tensor(let t):
+                    guard let n = WeightLimits.elementCount(t.shape) else {
+                        throw TorchPickleError(file: file, "\(full): shape \(t.shape) is over the \(WeightLimits.maxTensorElements)-element limit")
+                    }
+                    parameters += n
+                    guard parameters <= WeightLimits.maxParameters else {
+                        throw TorchPickleError(file: file, "\(full): the file holds more than \(WeightLimits.maxParameters) parameters")
+                    }
+                    result.append(full, try materialize(t, storages: storages, bytes: bytes, file: file, name: full))
                 case .dict: try collect(value, prefix: full)
                 default: continue
                 }
@@ -119,8 +163,17 @@ public enum TorchPickle {
         let esize = type.elementSize
         let dst = out.pointer
         var index = [Int](repeating: 0, count: t.shape.count)
+        var contiguous = true, expected = 1
+        for d in stride(from: t.shape.count - 1, through: 0, by: -1) where t.shape[d] != 1 {
+            if t.strides[d] != expected { contiguous = false }
+            expected *= t.shape[d]
+        }
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + s.offset
+            if contiguous, type == .float {   // the common case: one copy (little-endian hosts only are supported)
+                memcpy(dst, base + t.offset * 4, n * 4)
+                return
+            }
             for i in 0..<n {
                 var e = t.offset
                 for d in 0..<index.count { e += index[d] * t.strides[d] }

@@ -215,10 +215,19 @@ struct TorchPickleMachine {
             guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
                 throw fail("negative offset, size or stride in tensor at offset \(at)")
             }
-            var last = offset
-            for (d, st) in zip(shape, strides) where d > 0 { last += (d - 1) * st }
+            guard shape.count <= WeightLimits.maxTensorRank, WeightLimits.elementCount(shape) != nil else {
+                throw fail("tensor at offset \(at) has size \(shape), over the limits (rank \(WeightLimits.maxTensorRank), \(WeightLimits.maxTensorElements) elements)")
+            }
+            // Index of the last element, overflow-checked (a hostile stride must not trap).
+            var last = offset, overflow = false
+            for (d, st) in zip(shape, strides) where d > 0 {
+                let (m, o1) = (d - 1).multipliedReportingOverflow(by: st)
+                let (sum, o2) = last.addingReportingOverflow(m)
+                overflow = overflow || o1 || o2
+                last = sum
+            }
             if shape.contains(0) { last = offset - 1 }
-            guard last < s.count else {
+            guard !overflow, last < s.count else {
                 throw fail("tensor at offset \(at) (size \(shape), stride \(strides), offset \(offset)) exceeds its storage of \(s.count) elements")
             }
             return .tensor(TorchTensorRef(storage: s, offset: offset, shape: shape, strides: strides))
