@@ -148,6 +148,7 @@ def make_retinanet_checkpoint():
         ch.cls_logits.weight.mul_(1.2 / out.std()); ch.cls_logits.bias.normal_(-math.log(99), 0.1, generator=g)
         rh.bbox_reg.weight.mul_(0.1 / rh(feats).std())
     sd = collections.OrderedDict((k, v) for k, v in m.state_dict().items() if not k.endswith("num_batches_tracked"))
+    os.makedirs(os.path.dirname(RETINA_CKPT), exist_ok=True)
     torch.save(sd, RETINA_CKPT)
     return sd
 
