@@ -65,6 +65,8 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("no-letterbox"), help: "Stretch images to the input size (as OpenCV blobFromImage) instead of letterboxing.")
     var noLetterbox = false
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
 
@@ -86,6 +88,7 @@ struct Detect: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        precisionOption.apply()
         let skipping = Set([save].compactMap { $0 }.map(OutputFolder.canonical))
         let inputs = ImageInputs(paths, skipping: skipping)
         var output: OutputFolder?, stems: [String] = []
