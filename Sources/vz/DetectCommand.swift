@@ -12,7 +12,7 @@ struct Detect: ParsableCommand {
         abstract: "Detect objects in images (JPEG/PNG files; folders are walked recursively).",
         discussion: """
         Prints one result per image on stdout (default JSON lines: {"image", "width", "height", "model", \
-        "timings_ms": {...}, "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
+        "timings_ms": {...}, "precision", "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
         pixels of the original image; with --save also "saved": the annotated copy's path). Progress goes to \
         stderr when stderr is a terminal; unreadable or undecodable files are reported on stderr and skipped.
 
