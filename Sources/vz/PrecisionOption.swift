@@ -8,8 +8,8 @@ extension ComputePrecision: ExpressibleByArgument {}
 struct PrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Convolution arithmetic: fp32 (default; matches the reference implementations to 1e-4) or bf16 (oneDNN bf16 "
-            + "convolutions with fp32 accumulation, about 2x faster on CPUs with AVX512_BF16; raw outputs move by about "
-            + "1e-2 relative, detection AP by under 0.005 on voc100 — see README).",
+            + "convolutions with fp32 accumulation, up to 2x faster per conv on CPUs with AVX512_BF16; the worst raw "
+            + "output moves by 1-17 % of the output range, detection AP on voc100 by at most 0.004 — see BENCHMARKS.md).",
         valueName: "fp32|bf16"))
     var precision: ComputePrecision = .fp32
 
