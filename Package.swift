@@ -21,17 +21,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev).
+        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev, libdnnl-dev).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        // oneDNN 2.6 (C API; Debian's build has no pkg-config file: the module map links dnnl and its OpenMP, gomp).
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"]), .brew(["onednn"])]),
         // setjmp/longjmp wrappers so libjpeg/libpng errors never call exit().
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
-        .target(name: "ZooTensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "ZooTensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: release),
         .target(name: "ZooImage", dependencies: ["CImageCodecs"], swiftSettings: release),
         .target(name: "ZooNN", dependencies: ["ZooTensor"], swiftSettings: release),
         .target(name: "ZooDetect", dependencies: [], swiftSettings: release),

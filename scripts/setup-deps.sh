@@ -5,6 +5,8 @@ need=()
 pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists libjpeg 2>/dev/null || need+=(libjpeg-dev)
 pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
+# oneDNN (convolution backend; Debian's package ships no pkg-config file)
+[ -f /usr/include/oneapi/dnnl/dnnl.h ] || [ -f /usr/local/include/oneapi/dnnl/dnnl.h ] || need+=(libdnnl-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 # lld links the libFuzzer harness (scripts/fuzz.sh); Swift's Linux toolchain usually ships ld.lld itself.
 command -v ld.lld >/dev/null || [ -x "$(dirname "$(readlink -f "$(command -v swift 2>/dev/null || echo /nonexistent)")")/ld.lld" ] || need+=(lld)

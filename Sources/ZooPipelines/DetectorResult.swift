@@ -1,9 +1,10 @@
 import Foundation
 import ZooDetect
+import ZooTensor
 
 /// What the detection pipeline returns for one image; serialises to the `vz detect` JSON line
 /// `{"image", "width", "height", "model", "timings_ms": {decode, preprocess, inference, postprocess},
-///   "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}` (boxes in original pixels).
+///   "precision" (fp32|bf16: the arithmetic of the convolutions), "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}` (boxes in original pixels).
 public struct DetectorResult: Sendable {
     /// Stage wall times in milliseconds.
     public struct Timings: Sendable, Equatable {
@@ -17,6 +18,8 @@ public struct DetectorResult: Sendable {
     public var timings: Timings
     /// Sorted by descending score.
     public var detections: [Detection]
+    /// The convolutions' arithmetic (`ComputePrecision`), "fp32" or "bf16".
+    public var precision = ComputePrecision.default.rawValue
 
     public init(image: String?, width: Int, height: Int, model: String, timings: Timings, detections: [Detection]) {
         self.image = image; self.width = width; self.height = height; self.model = model
@@ -29,6 +32,7 @@ public struct DetectorResult: Sendable {
             "image": image as Any? ?? NSNull(), "width": width, "height": height, "model": model,
             "timings_ms": ["decode": round3(timings.decode), "preprocess": round3(timings.preprocess),
                            "inference": round3(timings.inference), "postprocess": round3(timings.postprocess)],
+            "precision": precision,
             "detections": detections.map { d -> [String: Any] in
                 ["label": d.label ?? String(d.classID), "class_id": d.classID, "score": Double(round5(d.score)),
                  "box": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map { Double(round2($0)) }]
@@ -41,7 +45,7 @@ public struct DetectorResult: Sendable {
         var s = "{\"image\": \(image.map(jsonString) ?? "null"), \"width\": \(width), \"height\": \(height), "
         s += "\"model\": \(jsonString(model)), \"timings_ms\": {\"decode\": \(num(timings.decode)), "
         s += "\"preprocess\": \(num(timings.preprocess)), \"inference\": \(num(timings.inference)), "
-        s += "\"postprocess\": \(num(timings.postprocess))}, \"detections\": ["
+        s += "\"postprocess\": \(num(timings.postprocess))}, \"precision\": \(jsonString(precision)), \"detections\": ["
         s += detections.map { d in
             "{\"label\": \(jsonString(d.label ?? String(d.classID))), \"class_id\": \(d.classID), \"score\": \(num(Double(d.score), 5)), "
                 + "\"box\": [\(num(Double(d.box.x1), 2)), \(num(Double(d.box.y1), 2)), \(num(Double(d.box.x2), 2)), \(num(Double(d.box.y2), 2))]}"

@@ -1,8 +1,9 @@
 import CBLAS
+import CDNNL
 import Dispatch
 import Foundation
 
-/// The one thread setting of VisionZoo: OpenBLAS and our own parallel loops follow it.
+/// The one thread setting of VisionZoo: OpenBLAS, oneDNN (OpenMP) and our own parallel loops follow it.
 ///
 /// Resolution order: `Threads.set(_:)` (the CLI's `--threads`), else the `VZ_THREADS` environment
 /// variable, else all online cores.
@@ -10,6 +11,7 @@ public enum Threads {
     @usableFromInline nonisolated(unsafe) static var current: Int = {
         let n = defaultCount
         openblas_set_num_threads(Int32(n))
+        omp_set_num_threads(Int32(n))
         return n
     }()
 
@@ -27,6 +29,7 @@ public enum Threads {
         let v = n >= 1 ? n : max(1, ProcessInfo.processInfo.activeProcessorCount)
         current = v
         openblas_set_num_threads(Int32(v))
+        omp_set_num_threads(Int32(v))  // this thread's; other threads set theirs before each oneDNN call
     }
 
     /// Runs `body(chunkStart, chunkEnd)` over `0..<total` split into at most `count` contiguous chunks,

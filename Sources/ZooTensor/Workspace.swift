@@ -4,8 +4,13 @@
 /// returned by `floats(_:slot:)` stays valid until the next request for the same slot with a larger count.
 public final class Workspace: @unchecked Sendable {
     private var buffers: [TensorStorage?] = []
+    /// Arithmetic of the convolutions run with this workspace; nil follows `ComputePrecision.default`.
+    public var precision: ComputePrecision?
 
-    public init() {}
+    public init(precision: ComputePrecision? = nil) { self.precision = precision }
+
+    /// `precision`, or the process default when unset.
+    public var effectivePrecision: ComputePrecision { precision ?? ComputePrecision.default }
 
     /// At least `count` floats of scratch memory in slot 0 (contents undefined).
     public func floats(_ count: Int) -> UnsafeMutablePointer<Float> { floats(count, slot: 0) }

@@ -29,6 +29,8 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Threads (default: VZ_THREADS or all cores).")
     var threads: Int?
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Option(help: "Timed runs.")
     var runs = 20
 
@@ -43,6 +45,9 @@ struct BenchModel: ParsableCommand {
 
     @Option(name: .customLong("im2col-tile"), help: "Experiment: im2col band size in floats (engine default 524288).")
     var im2colTile: Int?
+
+    @Flag(name: .customLong("no-onednn"), help: "Run every convolution on our own kernels instead of oneDNN (A/B comparison; also VZ_ONEDNN=0).")
+    var noOneDNN = false
 
     @Flag(help: "Take the Winograd path out of the engine's automatic choice (A/B comparison; also VZ_WINOGRAD=0).")
     var noWinograd = false
@@ -59,8 +64,10 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        precisionOption.apply()
         if let im2colTile { Conv2dKernel.im2colTileFloats = max(1, im2colTile) }
         if noWinograd { Conv2dKernel.winogradEnabled = false }
+        if noOneDNN { DNNL.enabled = false }
         let entry = try ModelZoo.entry(named: model)
         guard case .detector(let make) = entry.factory else {
             return try benchFace(entry.card)
@@ -108,11 +115,12 @@ struct BenchModel: ParsableCommand {
                 "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
                 "stages_ms": stages.mapValues(r3), "blas_core": Threads.blasCoreName, "times_ms": times.map(r3),
                 "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)", "winograd": Conv2dKernel.winogradEnabled,
+                "precision": ComputePrecision.default.rawValue, "conv_backend": convBackend,
             ]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("\(model) @\(s)x\(s), \(Threads.count) threads, BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
+            print("\(model) @\(s)x\(s), \(Threads.count) threads, \(ComputePrecision.default.rawValue), convolutions on \(convBackend), BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
             print(String(format: "forward: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
             for (k, v) in stages.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-14@ %8.2f ms", k as NSString, v)) }
         }
@@ -156,6 +164,9 @@ struct BenchModel: ParsableCommand {
         }
     }
 
+    /// Where `.auto` convolutions run: "oneDNN 2.6.3 (…)" or "own kernels".
+    var convBackend: String { DNNL.active ? DNNL.description : "own kernels" }
+
     /// A module-built detector (`SingleStageDetector`): the forward pass (backbone → neck → head, no decoding).
     func benchComposed(_ net: SingleStageDetector, card: ModelCard) throws {
         let s = size ?? card.input.width
@@ -182,11 +193,12 @@ struct BenchModel: ParsableCommand {
                 "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
                 "blas_core": Threads.blasCoreName, "times_ms": times.map(r3),
                 "openblas_coretype": env["OPENBLAS_CORETYPE"] ?? "(unset)",
+                "precision": ComputePrecision.default.rawValue, "conv_backend": convBackend,
             ]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("\(model) @\(s)x\(s), \(Threads.count) threads, BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
+            print("\(model) @\(s)x\(s), \(Threads.count) threads, \(ComputePrecision.default.rawValue), convolutions on \(convBackend), BLAS kernels \(Threads.blasCoreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"))")
             print(String(format: "forward: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
         }
     }
@@ -241,6 +253,7 @@ struct BenchModel: ParsableCommand {
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         if json {
             let obj: [String: Any] = ["model": model, "input": shape, "threads": Threads.count, "runs": runs,
+                                      "precision": ComputePrecision.default.rawValue, "conv_backend": convBackend,
                                       "median_ms": r3(median), "min_ms": r3(sorted.first!), "max_ms": r3(sorted.last!),
                                       "times_ms": times.map(r3)]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])

@@ -12,7 +12,7 @@ struct Detect: ParsableCommand {
         abstract: "Detect objects in images (JPEG/PNG files; folders are walked recursively).",
         discussion: """
         Prints one result per image on stdout (default JSON lines: {"image", "width", "height", "model", \
-        "timings_ms": {...}, "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
+        "timings_ms": {...}, "precision", "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
         pixels of the original image; with --save also "saved": the annotated copy's path). Progress goes to \
         stderr (a bar on a terminal, a line every 5 s otherwise), then a "Speed:" line with the mean per-stage \
         times per image (after one untimed warm-up pass at the input shape, so the first image is not an \
@@ -82,6 +82,8 @@ struct Detect: ParsableCommand {
     @Flag(name: .customLong("no-letterbox"), help: "Stretch images to the input size (as OpenCV blobFromImage) instead of letterboxing.")
     var noLetterbox = false
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
 
@@ -103,6 +105,7 @@ struct Detect: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        precisionOption.apply()
         let skipping = Set([save].compactMap { $0 }.map(OutputFolder.canonical))
         let inputs = ImageInputs(paths, skipping: skipping)
         var output: OutputFolder?, stems: [String] = []

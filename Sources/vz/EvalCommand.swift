@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZooTensor
 import ZooEval
 import ZooPipelines
 import ZooTensor
@@ -72,6 +73,8 @@ struct Eval: ParsableCommand {
     @Flag(help: "Count VOC 'difficult' boxes like any other (default: ignored, as VOC does).")
     var keepDifficult = false
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Flag(help: "Print the time spent reading the annotations, detecting (--model) or reading the results, and evaluating, to stderr.")
     var timing = false
 
@@ -98,6 +101,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        precisionOption.apply()
         // Exit 2 as every command does when nothing could run (a bad dataset, results file or model).
         do { try evaluate() } catch let error as EvalError {
             FileHandle.standardError.write(Data("vz eval: \(error.description)\n".utf8))
@@ -170,12 +174,20 @@ struct Eval: ParsableCommand {
             note(String(format: "timing: read annotations %.3f s, %@ %.3f s, evaluate %.3f s", tRead.timeIntervalSince(t0),
                         model == nil ? "read results" : "detect", t1.timeIntervalSince(tRead), Date().timeIntervalSince(t1)))
         }
+        if let model { print("Detections by \(model), precision \(ComputePrecision.default.rawValue)") }
         print("Evaluated \(report.imageCount) images, \(gt.annotations.count) ground-truth boxes, \(dets.count) detections (protocol \(report.protocolName))")
         print(report.summaryText)
         print("")
         print(report.classTable)
         if let outputJson {
-            do { try report.jsonData().write(to: url(outputJson)) } catch {
+            do {
+                var data = try report.jsonData()
+                if model != nil, var obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    obj["precision"] = ComputePrecision.default.rawValue  // the detector run's convolution arithmetic
+                    data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted])
+                }
+                try data.write(to: url(outputJson))
+            } catch {
                 throw EvalError.unreadable(file: outputJson, reason: "cannot write: \(OutputFolder.describe(error))")
             }
         }

@@ -51,6 +51,8 @@ struct FacesCommand: ParsableCommand {
     @Option(help: "Crop layout: arcface (112x112) or dlib (150x150).")
     var cropTemplate = "arcface"
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
 
@@ -78,6 +80,7 @@ struct FacesCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        precisionOption.apply()
         let saveIsFile = save.map { s in
             var isDir: ObjCBool = false
             let ext = (s as NSString).pathExtension.lowercased()

@@ -21,6 +21,8 @@ struct Info: ParsableCommand {
             ("blas", Threads.blasConfig.trimmingCharacters(in: .whitespaces)),
             ("blas_core", Threads.blasCoreName),
             ("openblas_coretype_env", ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"),
+            ("conv_backend", DNNL.active ? DNNL.description : DNNL.isAvailable ? "own kernels (VZ_ONEDNN=0)" : "own kernels (oneDNN has no CPU engine)"),
+            ("precisions", DNNL.active && DNNL.supportsBF16 ? "fp32 bf16" : "fp32 (bf16 emulated: no AVX512_BF16)"),
             ("threads", String(Threads.count)),
             ("cores", String(ProcessInfo.processInfo.activeProcessorCount)),
             ("cpu_simd", CPUFeatures.simd.joined(separator: " ")),

@@ -29,6 +29,8 @@ struct Serve: AsyncParsableCommand {
     var faces = "\(FaceModelFactory.defaultDetector),\(FaceModelFactory.defaultRecognizer)"
     @Flag(help: "Do not load a face pipeline (the face routes answer 404).")
     var noFaces = false
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Option(help: "Threads per inference (default: VZ_THREADS or all cores; range \(L.text(L.threads))).")
     var threads: Int?
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 beyond; range \(L.text(L.maxBodyMB))).")
@@ -86,6 +88,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         MemoryRelease.mapLargeAllocations()   // one oversized request must not leave its memory behind
         if let threads { Threads.set(threads) }
+        precisionOption.apply()
         var cfg = ServeConfiguration()
         cfg.host = host; cfg.port = port; cfg.models = modelList
         cfg.maxBodyBytes = Int(maxBodyMB * 1024 * 1024); cfg.maxPixels = maxPixels

@@ -65,6 +65,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "With --calibrate: an extra target false-accept rate, in (0, 1).")
     var far: Double?
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
 
@@ -80,6 +82,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
+        precisionOption.apply()
         let verifier: FaceVerifier
         do {
             let emb = try FaceModelFactory.embedder(recognizer, weights: weights.map { URL(fileURLWithPath: $0) })
@@ -148,6 +151,7 @@ struct VerifyCommand: ParsableCommand {
         var obj: [String: Any] = summary
         obj["threshold_source"] = verifier.threshold.source
         obj["recognizer"] = verifier.embedder.name
+        obj["precision"] = ComputePrecision.default.rawValue
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         FileHandle.standardError.write(data + Data("\n".utf8))
         if let outputJson {

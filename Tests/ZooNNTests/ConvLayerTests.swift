@@ -62,6 +62,30 @@ final class ConvLayerTests: XCTestCase {
         for o in outs.dropFirst() { assertAllClose(o, outs[0], tolerance: 3e-5) }  // 9-term sums, float vs double
     }
 
+    func testOneDNNThroughLayerMatchesNaiveAndCachesPerShape() {
+        guard DNNL.isAvailable else { return XCTAssertFalse(DNNL.active, "no oneDNN engine: .auto must not pick it") }
+        var rng = SeededRandom(seed: 26)
+        var conv = Conv2d(inChannels: 16, outChannels: 24, kernel: 3, stride: 1, padding: 1, activation: .silu)
+        conv.weight = randomTensor(conv.weight.shape, &rng); conv.bias = randomTensor([24], &rng)
+        conv.prelu = nil
+        for shape in [[1, 16, 13, 11], [2, 16, 8, 9], [1, 16, 13, 11]] {
+            let x = randomTensor(shape, &rng)
+            conv.algorithm = .naive; let ref = conv(x).toArray()
+            conv.algorithm = .onednn; let fast = conv(x).toArray()
+            assertAllClose(fast, ref, tolerance: 2e-6 * 144 + 1e-5, "\(shape)")
+            // bf16 through the same layer: the workspace asks for it, the weights stay fp32 in the layer
+            let y = Tensor(zeros: conv.outputShape(for: shape))
+            conv.forward(x, into: y, workspace: Workspace(precision: .bf16))
+            assertAllClose(y.toArray(), ref, tolerance: 12.0 / 64 + 1e-3, "\(shape) bf16")
+        }
+        // PReLU layers run the slope after the oneDNN primitive
+        conv.activation = .linear; conv.prelu = randomTensor([24], &rng, 0...0.5)
+        let x = randomTensor([1, 16, 10, 10], &rng)
+        conv.algorithm = .naive; let ref = conv(x).toArray()
+        conv.algorithm = .auto
+        assertAllClose(conv(x).toArray(), ref, tolerance: 2e-6 * 144 + 1e-5, "prelu")
+    }
+
     func testConvTransposeAgainstReference() {
         var rng = SeededRandom(seed: 25)
         let cases: [(ci: Int, co: Int, k: Int, s: Int, p: Int, op: Int, g: Int, d: Int, h: Int, w: Int)] = [

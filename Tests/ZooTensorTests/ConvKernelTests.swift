@@ -54,7 +54,7 @@ final class ConvKernelTests: XCTestCase {
                 // Float accumulation over patchSize products of values in [-1, 1] vs the Double reference:
                 // a few ulps per add, so 2e-6 · patchSize (plus room for the activation) bounds it.
                 let tol = 2e-6 * Float(g.patchSize) + 1e-5
-                var algs: [ConvAlgorithm] = [.auto, .im2col]
+                var algs: [ConvAlgorithm] = [.auto, .ownKernels, .onednn, .im2col]
                 if g.isPointwise { algs.append(.pointwise) }
                 if g.isDepthwise { algs.append(.depthwise) }
                 for alg in algs {
@@ -73,11 +73,12 @@ final class ConvKernelTests: XCTestCase {
 
     func testAutoPicksFastPaths() {
         let pw = ConvGeometry(batch: 1, inChannels: 4, inH: 5, inW: 5, outChannels: 8, kernel: (1, 1))
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: pw), .pointwise)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: pw), .pointwise)
         let dw = ConvGeometry(batch: 1, inChannels: 4, inH: 5, inW: 5, outChannels: 4, kernel: (3, 3), padding: Padding(1), groups: 4)
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: dw), .depthwise)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: dw), .depthwise)
         let gen = ConvGeometry(batch: 1, inChannels: 4, inH: 5, inW: 5, outChannels: 4, kernel: (1, 1), stride: (2, 2))
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: gen), .im2col)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: gen), .im2col)
+        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: gen), DNNL.active ? .onednn : .im2col)
     }
 
     func testOutputSizeFormula() {

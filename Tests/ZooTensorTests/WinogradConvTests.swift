@@ -154,14 +154,14 @@ final class WinogradConvTests: XCTestCase {
 
     func testAutoChoosesWinogradOnlyForLargeThreeByThree() {
         let big = ConvGeometry(batch: 1, inChannels: 256, inH: 13, inW: 13, outChannels: 512, kernel: (3, 3), padding: Padding(1))
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: big), .winograd)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: big), .winograd)
         Conv2dKernel.winogradEnabled = false
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: big), .im2col)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: big), .im2col)
         Conv2dKernel.winogradEnabled = true
         let small = ConvGeometry(batch: 1, inChannels: 3, inH: 416, inW: 416, outChannels: 16, kernel: (3, 3), padding: Padding(1))
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: small), .im2col)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: small), .im2col)
         let strided = ConvGeometry(batch: 1, inChannels: 256, inH: 26, inW: 26, outChannels: 256, kernel: (3, 3), stride: (2, 2))
-        XCTAssertEqual(Conv2dKernel.resolve(.auto, for: strided), .im2col)
+        XCTAssertEqual(Conv2dKernel.resolve(.ownKernels, for: strided), .im2col)
         XCTAssertFalse(WinogradConv.applies(ConvGeometry(batch: 1, inChannels: 64, inH: 13, inW: 13, outChannels: 64,
                                                          kernel: (3, 3), dilation: (2, 2))))
         XCTAssertFalse(WinogradConv.applies(ConvGeometry(batch: 1, inChannels: 64, inH: 13, inW: 13, outChannels: 64,

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Input `N, inChannels, H, W`; output `N, outChannels, outH, outW`; weight `[outC, inC/groups, kH, kW]`,
 /// bias `[outC]` (PyTorch keys "weight", "bias"). Padding may be asymmetric (ONNX, darknet). The algorithm
-/// (im2col + GEMM, pointwise GEMM, direct depthwise, Winograd F(4,3)) is chosen per shape; `algorithm` forces one for tests.
+/// is oneDNN's direct convolution (`DNNLConvolution`: primitive per input shape and weights packed once, both cached
+/// in `weightCache`; bf16 when the workspace asks for it) with our kernels (im2col + GEMM, pointwise GEMM, direct
+/// depthwise, Winograd F(4,3), chosen per shape) as the fallback; `algorithm` forces one for tests.
 public struct Conv2d: Layer {
     public let inChannels: Int, outChannels: Int
     public let kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int)
@@ -61,7 +63,16 @@ public struct Conv2d: Layer {
         precondition(prelu.map { $0.count == outChannels } ?? true, "Conv2d: prelu must have \(outChannels) values")
         let epilogue = ConvEpilogue(bias: bias.map { UnsafePointer($0.pointer) }, activation: activation,
                                     preluSlope: prelu.map { UnsafePointer($0.pointer) })
-        let resolved = Conv2dKernel.resolve(algorithm, for: g)
+        var resolved = Conv2dKernel.resolve(algorithm, for: g)
+        if resolved == .onednn {
+            let act = prelu == nil ? activation : .linear, precision = workspace.effectivePrecision
+            if let (conv, packed) = weightCache.dnnl(weight, g, activation: act, bias: bias != nil, precision: precision)
+                ?? (precision == .fp32 ? nil : weightCache.dnnl(weight, g, activation: act, bias: bias != nil, precision: .fp32)),
+               Conv2dKernel.runDNNL(conv, weights: packed, input: x.pointer, output: y.pointer, epilogue: epilogue, workspace: workspace) {
+                return
+            }
+            resolved = Conv2dKernel.resolve(.ownKernels, for: g)
+        }
         let winograd = resolved == .winograd ? weightCache.winogradWeights(weight, g) : nil
         Conv2dKernel.run(g, input: x.pointer, weight: weight.pointer, output: y.pointer, epilogue: epilogue,
                          workspace: workspace, algorithm: resolved, winogradWeights: winograd)

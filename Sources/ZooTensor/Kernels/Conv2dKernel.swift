@@ -3,9 +3,14 @@ import Foundation
 /// Which convolution algorithm to run. `.auto` picks the fastest applicable path; the others force one
 /// (tests use them to prove every fast path agrees with the general path and the naive reference).
 public enum ConvAlgorithm: Sendable, Equatable, CaseIterable {
-    /// Pointwise GEMM for 1×1/stride-1/unpadded, direct depthwise for depthwise, Winograd F(4,3) for 3×3 stride-1
-    /// layers where it measures faster (`Conv2dKernel.prefersWinograd`), im2col + GEMM otherwise.
+    /// oneDNN's direct convolution when it is available and enabled (`DNNL.active`); otherwise (and for shapes
+    /// oneDNN has no fast kernel for) `.ownKernels`.
     case auto
+    /// Our kernels: pointwise GEMM for 1×1/stride-1/unpadded, direct depthwise for depthwise, Winograd F(4,3) for
+    /// 3×3 stride-1 layers where it measures faster (`Conv2dKernel.prefersWinograd`), im2col + GEMM otherwise.
+    case ownKernels
+    /// oneDNN (`DNNLConvolution`), falling back to `.ownKernels` when it has no fast kernel for the shape.
+    case onednn
     /// im2col + `cblas_sgemm` (handles every geometry).
     case im2col
     /// 1×1 stride-1 unpadded: GEMM straight on the input planes (precondition: `isPointwise`).
@@ -28,7 +33,8 @@ public enum Conv2dKernel {
     /// The algorithm `.auto` resolves to for `g`.
     public static func resolve(_ algorithm: ConvAlgorithm, for g: ConvGeometry) -> ConvAlgorithm {
         switch algorithm {
-        case .auto: return g.isDepthwise ? .depthwise : g.isPointwise ? .pointwise : prefersWinograd(g) ? .winograd : .im2col
+        case .auto: return DNNL.active ? .onednn : resolve(.ownKernels, for: g)
+        case .ownKernels: return g.isDepthwise ? .depthwise : g.isPointwise ? .pointwise : prefersWinograd(g) ? .winograd : .im2col
         case .winograd: precondition(WinogradConv.applies(g), "Winograd path needs a 3×3 stride-1 dilation-1 groups-1 convolution"); return .winograd
         case .pointwise: precondition(g.isPointwise, "pointwise path needs a 1×1 stride-1 unpadded convolution"); return .pointwise
         case .depthwise: precondition(g.isDepthwise, "depthwise path needs groups == inChannels == outChannels"); return .depthwise
@@ -51,7 +57,8 @@ public enum Conv2dKernel {
 
     /// Floats of workspace slot 0 that `run` needs for `g`.
     public static func workspaceFloats(_ g: ConvGeometry, algorithm: ConvAlgorithm = .auto) -> Int {
-        let resolved = resolve(algorithm, for: g)
+        var resolved = resolve(algorithm, for: g)
+        if resolved == .onednn { resolved = resolve(.ownKernels, for: g) }  // its fallback
         if resolved == .depthwise { return DepthwiseConv.workspaceFloats(g) }
         if resolved == .winograd { return WinogradConv.workspaceFloats(g).v }
         guard resolved == .im2col else { return 0 }
@@ -76,11 +83,23 @@ public enum Conv2dKernel {
     /// `winogradWeights`: the weight already transformed by `WinogradConv.transformWeights` (a layer caches it in
     /// a `ConvWeightCache`); when nil and the Winograd path is taken, it is transformed into the workspace
     /// (slot 3) on every call.
+    /// `.onednn` here builds a primitive and packs the weights on every call (layers cache both: `Conv2d`).
     public static func run(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, workspace: Workspace,
                            algorithm: ConvAlgorithm = .auto, winogradWeights: UnsafePointer<Float>? = nil) {
         guard g.outH > 0, g.outW > 0, g.batch > 0 else { return }
         switch resolve(algorithm, for: g) {
+        case .onednn:
+            let precision = workspace.effectivePrecision
+            if let conv = DNNLConvolution(g, activation: epilogue.preluSlope == nil ? epilogue.activation : .linear,
+                                          bias: epilogue.bias != nil, precision: precision)
+                ?? (precision == .fp32 ? nil : DNNLConvolution(g, activation: epilogue.preluSlope == nil ? epilogue.activation : .linear,
+                                                                bias: epilogue.bias != nil, precision: .fp32)),
+               let packed = conv.packWeights(weight),
+               runDNNL(conv, weights: UnsafeRawPointer(packed.pointer), input: input, output: output, epilogue: epilogue, workspace: workspace) {
+                return
+            }
+            run(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace, algorithm: .ownKernels)
         case .winograd:
             var u = winogradWeights
             if u == nil {
@@ -94,6 +113,20 @@ public enum Conv2dKernel {
         case .naive: Reference.conv2d(g, input: input, weight: weight, output: output, epilogue: epilogue)
         default: general(g, input: input, weight: weight, output: output, epilogue: epilogue, workspace: workspace)
         }
+    }
+
+    /// Runs a oneDNN primitive built for `epilogue` (its bias, and its activation unless a PReLU slope is
+    /// given: the slope is applied here after the primitive). False when oneDNN failed.
+    public static func runDNNL(_ conv: DNNLConvolution, weights: UnsafeRawPointer, input: UnsafePointer<Float>,
+                               output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, workspace: Workspace) -> Bool {
+        guard conv.run(input: input, weights: weights, bias: epilogue.bias, output: output, workspace: workspace) else { return false }
+        if let slope = epilogue.preluSlope {
+            let g = conv.geometry, hw = g.outH * g.outW
+            Threads.parallelFor(g.batch * g.outChannels, minPerChunk: max(1, 8192 / max(1, hw))) { i0, i1 in
+                for i in i0..<i1 { VectorMath.biasPReLU(output + i * hw, count: hw, bias: 0, slope: slope[i % g.outChannels]) }
+            }
+        }
+        return true
     }
 
     static func applyEpilogue(_ epilogue: ConvEpilogue, channel0: Int, channels: Int, _ out: UnsafeMutablePointer<Float>,
