@@ -29,7 +29,12 @@ struct Info: ParsableCommand {
             ("build", VisionZooVersion.buildConfiguration),
         ]
         if json {
-            let obj = Dictionary(uniqueKeysWithValues: info)
+            // Numbers as numbers and lists as lists, so tools need not parse strings.
+            var obj: [String: Any] = Dictionary(uniqueKeysWithValues: info)
+            obj["threads"] = Threads.count
+            obj["cores"] = ProcessInfo.processInfo.activeProcessorCount
+            obj["cpu_simd"] = CPUFeatures.simd
+            obj["precisions"] = DNNL.active && DNNL.supportsBF16 ? ["fp32", "bf16"] : ["fp32"]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {

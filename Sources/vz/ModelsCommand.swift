@@ -29,7 +29,8 @@ struct Models: ParsableCommand {
             if json {
                 var obj: [String: Any] = [
                     "name": c.name, "family": c.family, "task": c.task.rawValue, "input": [c.input.width, c.input.height],
-                    "classes": c.classes, "source": c.source.summary, "licence": c.licence, "accuracy": c.accuracy,
+                    "classes": c.task == .detection ? c.classes as Any : NSNull(),
+                    "embedding_size": c.task == .faceEmbedding ? c.classes as Any : NSNull(), "source": c.source.summary, "licence": c.licence, "accuracy": c.accuracy,
                     "present": local != nil, "path": local?.path as Any? ?? NSNull(), "default": isDefault,
                 ]
                 if let threshold {
@@ -40,7 +41,7 @@ struct Models: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("\(c.name)\(isDefault ? " (default)" : "")")
-                print("  family    \(c.family) (\(c.task.rawValue)), input \(c.input.width)x\(c.input.height), \(c.classes) classes")
+                print("  family    \(c.family) (\(c.task.rawValue)), \(Self.shapeText(c))")
                 print("  weights   \(c.source.summary)")
                 print("  licence   \(c.licence)")
                 print("  accuracy  \(c.accuracy)")
@@ -48,6 +49,23 @@ struct Models: ParsableCommand {
                 print("  local     \(local?.path ?? "not present")")
             }
             if describe { try printDescription(e, store: store) }
+        }
+    }
+
+    /// The input and output of a card in the terms of its task: a detector's input size and classes, a face
+    /// detector's input (MTCNN: any size, through its image pyramid) and five landmarks, an embedder's aligned
+    /// crop and embedding size.
+    static func shapeText(_ c: ModelCard) -> String {
+        let input: String
+        switch c.input.resize {
+        case .shortestSide: input = "input shortest side \(c.input.height) (longest ≤ \(c.input.width))"
+        default: input = "input \(c.input.width)x\(c.input.height)"
+        }
+        switch c.task {
+        case .detection: return "\(input), \(c.classes) classes"
+        case .faceDetection:
+            return c.name == "mtcnn" ? "any input size (image pyramid from 12x12 windows), box + 5 landmarks" : "\(input), box + 5 landmarks"
+        case .faceEmbedding: return "aligned \(c.input.width)x\(c.input.height) crop → \(c.classes)-d embedding"
         }
     }
 
