@@ -8,8 +8,16 @@ import collections, io, os, pickle, struct, sys, types, zlib
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
 
+# Targets whose seeds are model files or binary bodies: never committed, written by scripts/fuzz.sh at fuzz time
+# (`python3 Fuzz/make_corpus.py --target T --out DIR`), like Fuzz/make_weight_seeds.py's.
+GENERATED = {"onnx": lambda: onnx(), "pickle": lambda: pickles(), "multipart": lambda: multiparts()}
+OUT = None   # --out: write one target's seeds straight into this folder
+
+
 def put(target, name, data):
-    d = os.path.join(ROOT, target)
+    if target in GENERATED and OUT is None:
+        return   # generated at fuzz time only
+    d = OUT if OUT is not None else os.path.join(ROOT, target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
         f.write(data.encode() if isinstance(data, str) else data)
@@ -225,7 +233,11 @@ def multiparts():
 
 
 if __name__ == "__main__":
-    images(); cfgs(); onnx(); pickles(); evals(); multiparts()
+    if len(sys.argv) == 5 and sys.argv[1] == "--target" and sys.argv[3] == "--out":
+        OUT = sys.argv[4]
+        GENERATED[sys.argv[2]]()
+        sys.exit(0)
+    images(); cfgs(); evals()
     for t in sorted(os.listdir(ROOT)):
         files = os.listdir(os.path.join(ROOT, t))
         print(f"{t}: {len(files)} files, {sum(os.path.getsize(os.path.join(ROOT, t, f)) for f in files)} bytes")

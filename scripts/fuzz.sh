@@ -47,7 +47,11 @@ printf '%-12s %7s %12s %7s %7s  %s\n' target seconds executions cov ft findings
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
   cp "Fuzz/corpus/$t/"* "$work/$t/corpus/"
-  case "$t" in darknet-weights|mxnet|dlib) python3 Fuzz/make_weight_seeds.py "$t" "$work/$t/corpus" ;; esac
+  # Model-file and binary-body seeds are generated here, never committed.
+  case "$t" in
+    darknet-weights|mxnet|dlib) python3 Fuzz/make_weight_seeds.py "$t" "$work/$t/corpus" ;;
+    onnx|pickle|multipart) python3 Fuzz/make_corpus.py --target "$t" --out "$work/$t/corpus" ;;
+  esac
   log="$work/$t/log"
   set +e
   "$exe" "$t" -seed="${VZ_FUZZ_SEED:-0}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
