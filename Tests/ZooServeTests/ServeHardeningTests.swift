@@ -8,6 +8,17 @@ import ZooTestSupport
 
 /// Issue 14 items 8 and 10 against a real server on a loopback port.
 final class ServeHardeningTests: XCTestCase {
+    /// A TCP socket connected to 127.0.0.1:`port`, with a 100 ms receive timeout (for byte-by-byte clients).
+    static func connectedSocket(port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian); addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
     func testWrongMethodIs405AndTrickledBodyIs408() async throws {
         let cfg = try ServeTestSupport.configuration { $0.bodyTimeoutSeconds = 2 }
         let (server, client) = try await ServeTestSupport.start(cfg, waitReady: false)
@@ -23,13 +34,8 @@ final class ServeHardeningTests: XCTestCase {
             let port = server.port
             let (status, seconds) = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(String, Double), Error>) in
                 Thread {
-                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    let fd = Self.connectedSocket(port: port)
                     defer { close(fd) }
-                    var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET)
-                    addr.sin_port = in_port_t(UInt16(port).bigEndian); addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                    var tv = timeval(tv_sec: 0, tv_usec: 100_000)
-                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                     let t0 = Date()
                     let head = "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n"
                     _ = head.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
@@ -57,13 +63,8 @@ final class ServeHardeningTests: XCTestCase {
             let port = server.port
             let (closed, seconds) = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Bool, Double), Error>) in
                 Thread {
-                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    let fd = Self.connectedSocket(port: port)
                     defer { close(fd) }
-                    var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET)
-                    addr.sin_port = in_port_t(UInt16(port).bigEndian); addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                    var tv = timeval(tv_sec: 0, tv_usec: 100_000)
-                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                     let t0 = Date()
                     let head = Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + String(repeating: "a", count: 200))
                     var buf = [UInt8](repeating: 0, count: 256), i = 0, closed = false
