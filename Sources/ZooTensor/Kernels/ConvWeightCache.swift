@@ -14,6 +14,8 @@ public final class ConvWeightCache: @unchecked Sendable {
     private var winograd: TensorStorage?
     /// oneDNN primitives by (geometry, activation, bias, precision); nil: oneDNN has none, use our kernels.
     private var dnnlConvs: [(key: DNNLKey, conv: DNNLConvolution?, weights: TensorStorage?)] = []
+    /// oneDNN primitives kept per layer (input shapes × precisions).
+    static let maxDNNLEntries = 4
 
     struct DNNLKey: Equatable {
         var geometry: ConvGeometry, activation: Activation, bias: Bool, precision: ComputePrecision
@@ -50,6 +52,11 @@ public final class ConvWeightCache: @unchecked Sendable {
             dnnlConvs.append((key, nil, nil)); return nil
         }
         dnnlConvs.append((key, conv, packed))
+        // Bounded: one primitive per input shape would otherwise accumulate with every distinct `size=` a service
+        // is asked for (64 legal sizes). The first entry (the shape the model was planned for) stays; the oldest
+        // other one goes. A layer instance runs one forward at a time (the pipelines
+        // serialise per instance), so no caller still holds an evicted primitive.
+        if dnnlConvs.count > Self.maxDNNLEntries { dnnlConvs.remove(at: 1) }
         return (conv, UnsafeRawPointer(packed.pointer))
     }
 
