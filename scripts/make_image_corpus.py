@@ -17,6 +17,10 @@ Writes Tests/Fixtures/image/:
                             I;16 -> RGB conversion clips values to 255, so the expected value is the high byte (v >> 8),
                             the same rule Pillow uses for 16-bit RGB/RGBA/LA (its ";16B" unpackers) and ours.
   corpus/manifest.json      one entry per image: file, expected, width, height (after orientation), background.
+  formats/<name>.{webp,bmp}, formats/<name>.rgb, formats/manifest.json   the same for WebP (Pillow's libwebp 1.6.0:
+                            lossy, lossless, lossless + alpha) and BMP (Pillow's writer: 1/8-bit palette, 8-bit gray,
+                            24-bit, 32-bit; our raw writer: 4-bit palette, 16-bit 5-5-5 and 5-6-5 bit fields, 32-bit
+                            bit fields, top-down rows, a BITMAPCOREHEADER file); `--formats` writes only these.
   resize/src_*.png, resize/*.rgb, resize/manifest.json   cv2.resize(..., interpolation=cv2.INTER_LINEAR) references.
   real_photos.json          for ../shared/data/images/**: Pillow-decoded size, sha256 of RGB bytes, channel means and
                             64 sample pixels (only the numbers; the photos themselves are never copied).
@@ -247,6 +251,75 @@ def make_corpus():
         json.dump(MANIFEST, f, indent=1)
 
 
+# --------------------------------------------------------------------------------------------- formats
+FORMATS = os.path.join(OUT, "formats")
+
+
+def write_bmp(path, width, height, bpp, rows, palette=None, compression=0, masks=None, top_down=False, core=False):
+    """A raw BMP: `rows` top to bottom, each already packed (bytes, unpadded)."""
+    stride = (width * bpp + 31) // 32 * 4
+    pixel_rows = [r + b"\0" * (stride - len(r)) for r in rows]
+    if not top_down:
+        pixel_rows = pixel_rows[::-1]
+    data = b"".join(pixel_rows)
+    if core:
+        dib = struct.pack("<IHHHH", 12, width, height, 1, bpp)
+        pal = b"".join(struct.pack("BBB", b, g, r) for r, g, b in (palette or []))
+    else:
+        dib = struct.pack("<IiiHHIIiiII", 40, width, -height if top_down else height, 1, bpp, compression, len(data),
+                          2835, 2835, len(palette or []), 0)
+        if masks:
+            dib += struct.pack("<III", *masks)
+        pal = b"".join(struct.pack("BBBB", b, g, r, 0) for r, g, b in (palette or []))
+    offset = 14 + len(dib) + len(pal)
+    head = b"BM" + struct.pack("<IHHI", offset + len(data), 0, 0, offset)
+    with open(path, "wb") as f:
+        f.write(head + dib + pal + data)
+
+
+def make_formats():
+    global MANIFEST, CORPUS
+    os.makedirs(FORMATS, exist_ok=True)
+    saved_manifest, saved_corpus = MANIFEST, CORPUS
+    MANIFEST, CORPUS = [], FORMATS
+    rgb = pattern()
+    pil = Image.fromarray(rgb)
+    alpha = alpha_pattern()
+    pil.save(os.path.join(FORMATS, "webp_lossy.webp"), quality=80)
+    pil.save(os.path.join(FORMATS, "webp_lossless.webp"), lossless=True)
+    Image.merge("RGBA", [*pil.split(), Image.fromarray(alpha)]).save(os.path.join(FORMATS, "webp_lossless_alpha.webp"),
+                                                                     lossless=True, exact=True)
+    pil.save(os.path.join(FORMATS, "bmp_rgb24.bmp"))
+    pil.convert("L").save(os.path.join(FORMATS, "bmp_gray8.bmp"))
+    pil.quantize(colors=200).save(os.path.join(FORMATS, "bmp_palette8.bmp"))
+    pil.convert("1").save(os.path.join(FORMATS, "bmp_mono1.bmp"))
+    Image.merge("RGBA", [*pil.split(), Image.new("L", pil.size, 255)]).save(os.path.join(FORMATS, "bmp_rgba32.bmp"))
+    # Raw layouts Pillow does not write.
+    pal = pil.quantize(colors=16)
+    idx = np.asarray(pal)
+    plte = [tuple(pal.getpalette()[3 * i:3 * i + 3]) for i in range(16)]
+    rows4 = [bytes((int(r[x]) << 4) | (int(r[x + 1]) if x + 1 < W else 0) for x in range(0, W, 2)) for r in idx]
+    write_bmp(os.path.join(FORMATS, "bmp_palette4.bmp"), W, H, 4, rows4, palette=plte)
+    write_bmp(os.path.join(FORMATS, "bmp_palette4_core.bmp"), W, H, 4, rows4, palette=plte, core=True)
+    r5, g5, b5 = (rgb[..., 0] >> 3).astype(np.uint16), (rgb[..., 1] >> 3).astype(np.uint16), (rgb[..., 2] >> 3).astype(np.uint16)
+    v555 = (r5 << 10) | (g5 << 5) | b5
+    write_bmp(os.path.join(FORMATS, "bmp_rgb555.bmp"), W, H, 16, [r.astype("<u2").tobytes() for r in v555])
+    g6 = (rgb[..., 1] >> 2).astype(np.uint16)
+    v565 = (r5 << 11) | (g6 << 5) | b5
+    write_bmp(os.path.join(FORMATS, "bmp_rgb565_bitfields.bmp"), W, H, 16, [r.astype("<u2").tobytes() for r in v565],
+              compression=3, masks=(0xF800, 0x07E0, 0x001F))
+    v32 = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2].astype(np.uint32)
+    write_bmp(os.path.join(FORMATS, "bmp_rgb32_bitfields_topdown.bmp"), W, H, 32,
+              [r.astype("<u4").tobytes() for r in v32], compression=3, masks=(0xFF0000, 0x00FF00, 0x0000FF), top_down=True)
+    write_bmp(os.path.join(FORMATS, "bmp_rgb24_topdown.bmp"), W, H, 24, [r[:, ::-1].tobytes() for r in rgb], top_down=True)
+    for name in sorted(os.listdir(FORMATS)):
+        if name.endswith((".webp", ".bmp")):
+            record(name)
+    with open(os.path.join(FORMATS, "manifest.json"), "w") as f:
+        json.dump(MANIFEST, f, indent=1)
+    MANIFEST, CORPUS = saved_manifest, saved_corpus
+
+
 # ---------------------------------------------------------------------------------------------- resize
 def make_resize():
     os.makedirs(RESIZE, exist_ok=True)
@@ -294,7 +367,11 @@ def make_real():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--formats"]:
+        make_formats()
+        sys.exit(0)
     make_corpus()
+    make_formats()
     make_resize()
     make_real()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)

@@ -2,18 +2,19 @@
 """Soak test for `vz serve` (issue 14): valid and hostile requests mixed for a while, memory and liveness watched.
 
 Loopback only; Python standard library only. Starts `VZ serve --host 127.0.0.1 --port P` (or uses a running
-server with --url, and --pid for its memory), waits for /readyz, warms up with --warmup detect requests, samples
-VmRSS from /proc/PID/status, then for --duration seconds runs --workers threads sending a mix of
+server with --url, and --pid for its memory), waits for /readyz, warms up with --warmup detect requests and every
+other kind of request once (so one-off model/shape state is in the baseline), samples VmRSS from /proc/PID/status, then for --duration seconds runs --workers threads sending a mix of
   valid:   POST /v1/detect (multipart, an image of --images), POST /v1/faces/verify (two faces of --faces)
   hostile: size=65536; conf=0&max-det=100000; size=2048&conf=0; a 50,000-part multipart body; a trickled body
            (a few bytes, then a stall: the client gives up after --trickle-s); DELETE /healthz; a truncated JPEG
 while one more thread polls GET /healthz every 250 ms. Prints requests served, counts by kind and status, p50/p99
-latency of the valid requests, the largest /healthz latency, RSS after warm-up vs at the end.
+latency of the valid requests, the largest /healthz latency, RSS after warm-up, at the midpoint and at the end
+(a leak keeps growing in the second half; a cache levels off).
 Exits 1 if a flag is raised: /healthz slower than --max-healthz-s, RSS grew more than --max-rss-ratio, a 5xx
 other than 503/504, a valid request refused with a 4xx, a client error (no HTTP reply) outside the trickle kind,
 or the server process died.
 
-  python3 scripts/soak.py --vz .build-rel/release/vz --duration 120
+  python3 scripts/soak.py --vz .build/release/vz --duration 120
 """
 import argparse
 import http.client
@@ -190,14 +191,6 @@ def run(a, target, proc, pid):
     truncated = dog[: len(dog) // 3]
     many_parts, many_type = multipart([(f"f{i}", None, b"x") for i in range(50_000)])
 
-    for i in range(a.warmup):
-        body, ct = detect_bodies[i % len(detect_bodies)]
-        st, _, err = target.request("POST", "/v1/detect", body, ct)
-        if st != 200:
-            sys.exit(f"warm-up request {i} failed: {st} {err or ''}")
-    rss_warm = rss_kib(pid) if pid else None
-    print(f"warmed up ({a.warmup} detect requests); VmRSS {rss_warm} KiB", flush=True)
-
     # kind → (weight, valid?, send)
     def detect():
         return target.request("POST", "/v1/detect", *random.choice(detect_bodies))
@@ -217,6 +210,26 @@ def run(a, target, proc, pid):
         "truncated-jpeg": (6, False, lambda: target.request("POST", "/v1/detect", truncated, "image/jpeg")),
     }
     names_w = [k for k, (w, _, _) in kinds.items() if w > 0]
+
+    # Warm-up: --warmup detect requests, then every kind of request once (each verify pair, the size=2048 and the
+    # hostile ones), so that what the server builds once per model or shape (oneDNN primitives and packed weights
+    # of the face models, plan caches of the sizes in the mix) is in the baseline and the ratio measures growth.
+    for i in range(a.warmup):
+        body, ct = detect_bodies[i % len(detect_bodies)]
+        st, _, err = target.request("POST", "/v1/detect", body, ct)
+        if st != 200:
+            sys.exit(f"warm-up request {i} failed: {st} {err or ''}")
+    for body, ct in verify_bodies:
+        st, _, err = target.request("POST", "/v1/faces/verify", body, ct)
+        if st != 200:
+            sys.exit(f"warm-up verify request failed: {st} {err or ''}")
+    for k, (w, _, send) in kinds.items():
+        if w > 0 and k not in ("detect", "verify", "trickle"):
+            send()
+    rss_warm = rss_kib(pid) if pid else None
+    print(f"warmed up ({a.warmup} detect requests, {len(verify_bodies)} verify, every other kind once); "
+          f"VmRSS {rss_warm} KiB", flush=True)
+
     weights = [kinds[k][0] for k in names_w]
 
     lock = threading.Lock()
@@ -247,7 +260,7 @@ def run(a, target, proc, pid):
             if pid and (len(health) % 20 == 0):
                 r = rss_kib(pid)
                 if r:
-                    rss_samples.append(r)
+                    rss_samples.append((time.monotonic(), r))
             time.sleep(max(0, 0.25 - (time.monotonic() - t)))
 
     random.seed(a.seed)
@@ -293,6 +306,10 @@ def run(a, target, proc, pid):
     if hz_max > a.max_healthz_s:
         flags.append(f"max /healthz latency {hz_max:.3f} s > {a.max_healthz_s} s")
     ratio = rss_end / rss_warm if rss_warm and rss_end else None
+    # A leak keeps growing; a cache levels off: the second half's growth tells them apart.
+    half = started + elapsed / 2
+    rss_mid = next((r for t, r in rss_samples if t >= half), None)
+    half_ratio = rss_end / rss_mid if rss_mid and rss_end else None
     if ratio and ratio > a.max_rss_ratio:
         flags.append(f"RSS grew {ratio:.2f}x > {a.max_rss_ratio}x")
     bad5 = sum(n for st, n in by_status.items() if st >= 500 and st not in (503, 504))
@@ -318,8 +335,9 @@ def run(a, target, proc, pid):
             list(valid_ok.items()) + [("all", all_valid)]},
         "healthz": {"polls": len(health), "failed": hz_fail, "p50_ms": ms(percentile(hz, 50)),
                     "p99_ms": ms(percentile(hz, 99)), "max_ms": ms(hz_max)},
-        "rss_kib": {"after_warmup": rss_warm, "peak_sampled": max(rss_samples, default=None), "end": rss_end,
-                    "ratio": round(ratio, 3) if ratio else None},
+        "rss_kib": {"after_warmup": rss_warm, "peak_sampled": max((r for _, r in rss_samples), default=None),
+                    "midpoint": rss_mid, "end": rss_end, "ratio": round(ratio, 3) if ratio else None,
+                    "second_half_ratio": round(half_ratio, 3) if half_ratio else None},
         "client_errors": dict(sorted(errors.items(), key=lambda kv: -kv[1])[:10]),
         "flags": flags,
     }

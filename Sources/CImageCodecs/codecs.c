@@ -9,6 +9,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
+#include <webp/decode.h>
 
 static void set_err(char *err, size_t errlen, const char *msg) {
     if (err && errlen > 0) {
@@ -430,6 +431,55 @@ int vz_png_decode_rgb(const uint8_t *data, size_t size, int width, int height, u
     return VZ_OK;
 }
 
+int vz_png_decode_labels(const uint8_t *data, size_t size, int width, int height, uint8_t *labels,
+                         char *err, size_t errlen) {
+    vz_png_reader r = { data, size, 0, 0, 0, {0} };
+    png_infop info = NULL;
+    png_bytep *volatile rows = NULL;
+    if (!data || size == 0 || !labels) { set_err(err, errlen, "no data or no output buffer"); return VZ_ERR_ARGUMENT; }
+    png_structp png = vz_png_create_read(&r, &info);
+    if (!png) { set_err(err, errlen, "out of memory"); return VZ_ERR_NOMEM; }
+    if (setjmp(png_jmpbuf(png))) {
+        int status = png_fail(&r, err, errlen);
+        png_destroy_read_struct(&png, &info, NULL);
+        free(rows);
+        return status;
+    }
+    png_read_info(png, info);
+    if ((int)png_get_image_width(png, info) != width || (int)png_get_image_height(png, info) != height) {
+        png_destroy_read_struct(&png, &info, NULL);
+        set_err(err, errlen, "PNG size differs from the expected size");
+        return VZ_ERR_ARGUMENT;
+    }
+    int color_type = png_get_color_type(png, info);
+    if (color_type != PNG_COLOR_TYPE_PALETTE && color_type != PNG_COLOR_TYPE_GRAY) {
+        png_destroy_read_struct(&png, &info, NULL);
+        set_err(err, errlen, "a label map must be a gray or palette PNG (one class index per pixel)");
+        return VZ_ERR_UNSUPPORTED;
+    }
+    int bit_depth = png_get_bit_depth(png, info);
+    if (bit_depth == 16) {
+        png_destroy_read_struct(&png, &info, NULL);
+        set_err(err, errlen, "16-bit label maps are not supported (class indices must fit 8 bits)");
+        return VZ_ERR_UNSUPPORTED;
+    }
+    if (bit_depth < 8) png_set_packing(png);   /* 1/2/4-bit indices or gray values to one byte each, unscaled */
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != (size_t)width) {
+        png_destroy_read_struct(&png, &info, NULL);
+        set_err(err, errlen, "unexpected PNG row layout after transforms");
+        return VZ_ERR_UNSUPPORTED;
+    }
+    rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)height);
+    if (!rows) png_error(png, "out of memory");
+    for (int y = 0; y < height; y++) rows[y] = labels + (size_t)y * (size_t)width;
+    png_read_image(png, rows);
+    png_destroy_read_struct(&png, &info, NULL);
+    free(rows);
+    return VZ_OK;
+}
+
 typedef struct {
     uint8_t *data;
     size_t size, capacity;
@@ -496,3 +546,47 @@ int vz_png_encode_rgb(const uint8_t *rgb, int width, int height, uint8_t **out, 
 }
 
 void vz_free(void *p) { free(p); }
+
+/* ---- WebP (libwebp) ---- */
+
+int vz_webp_info(const uint8_t *data, size_t size, vz_webp_info_t *out, char *err, size_t errlen) {
+    WebPBitstreamFeatures f;
+    VP8StatusCode s = WebPGetFeatures(data, size, &f);
+    if (s == VP8_STATUS_NOT_ENOUGH_DATA) { set_err(err, errlen, "WebP header truncated"); return VZ_ERR_TRUNCATED; }
+    if (s == VP8_STATUS_UNSUPPORTED_FEATURE) { set_err(err, errlen, "unsupported WebP feature"); return VZ_ERR_UNSUPPORTED; }
+    if (s != VP8_STATUS_OK) { set_err(err, errlen, "not a valid WebP header"); return VZ_ERR_CORRUPT; }
+    out->width = f.width;
+    out->height = f.height;
+    out->has_alpha = f.has_alpha;
+    out->has_animation = f.has_animation;
+    out->lossless = f.format == 2;
+    return VZ_OK;
+}
+
+int vz_webp_decode_rgb(const uint8_t *data, size_t size, int width, int height, uint8_t *rgb,
+                       uint8_t bg_r, uint8_t bg_g, uint8_t bg_b, char *err, size_t errlen) {
+    vz_webp_info_t info;
+    int st = vz_webp_info(data, size, &info, err, errlen);
+    if (st != VZ_OK) return st;
+    if (info.width != width || info.height != height || !rgb) { set_err(err, errlen, "size mismatch"); return VZ_ERR_ARGUMENT; }
+    if (info.has_animation) { set_err(err, errlen, "animated WebP is not supported"); return VZ_ERR_UNSUPPORTED; }
+    size_t stride = (size_t)width * 3;
+    if (!info.has_alpha) {
+        if (!WebPDecodeRGBInto(data, size, rgb, stride * (size_t)height, (int)stride)) {
+            set_err(err, errlen, "WebP data corrupt or truncated");
+            return VZ_ERR_CORRUPT;
+        }
+        return VZ_OK;
+    }
+    uint8_t *rgba = malloc((size_t)width * height * 4);
+    if (!rgba) { set_err(err, errlen, "out of memory"); return VZ_ERR_NOMEM; }
+    if (!WebPDecodeRGBAInto(data, size, rgba, (size_t)width * height * 4, width * 4)) {
+        free(rgba);
+        set_err(err, errlen, "WebP data corrupt or truncated");
+        return VZ_ERR_CORRUPT;
+    }
+    for (int y = 0; y < height; y++)
+        composite_row(rgba + (size_t)y * width * 4, rgb + (size_t)y * stride, width, bg_r, bg_g, bg_b);
+    free(rgba);
+    return VZ_OK;
+}

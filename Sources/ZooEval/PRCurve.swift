@@ -7,9 +7,11 @@ public struct PRCurve: Sendable {
     public var precision: [Double]
     /// The AP this curve stands for (COCO: AP at IoU 0.5; VOC: the class AP).
     public var ap: Double
+    /// Ground-truth boxes behind the curve (all classes for "all").
+    public var gtCount: Int
 
-    public init(name: String, recall: [Double], precision: [Double], ap: Double) {
-        self.name = name; self.recall = recall; self.precision = precision; self.ap = ap
+    public init(name: String, recall: [Double], precision: [Double], ap: Double, gtCount: Int = 0) {
+        self.name = name; self.recall = recall; self.precision = precision; self.ap = ap; self.gtCount = gtCount
     }
 
     /// COCO at IoU 0.5 (area all, largest maxDets): the mean over classes first ("all"), then each class with
@@ -19,7 +21,8 @@ public struct PRCurve: Sendable {
             let pts = e.prCurve(iouThreshold: 0.5, category: k)
             guard !pts.isEmpty else { return nil }
             let p = pts.map(\.precision)
-            return PRCurve(name: name, recall: pts.map(\.recall), precision: p, ap: NumpyCompat.mean(p))
+            let n = k.map { e.gtCounts[$0] } ?? e.gtCounts.reduce(0, +)
+            return PRCurve(name: name, recall: pts.map(\.recall), precision: p, ap: NumpyCompat.mean(p), gtCount: n)
         }
         var out: [PRCurve] = []
         if let all = make("all", nil) { out.append(all) }
@@ -35,13 +38,13 @@ public struct PRCurve: Sendable {
             guard let ap = c.ap else { continue }
             var p = c.precision
             for i in stride(from: p.count - 1, to: 0, by: -1) { p[i - 1] = Swift.max(p[i - 1], p[i]) }
-            perClass.append(PRCurve(name: c.category.name, recall: c.recall, precision: p, ap: ap))
+            perClass.append(PRCurve(name: c.category.name, recall: c.recall, precision: p, ap: ap, gtCount: c.gtCount))
         }
         guard !perClass.isEmpty else { return [] }
         let points = NumpyCompat.linspace(0, 1, 101)
         let mean = points.map { r in
             NumpyCompat.mean(perClass.map { c in c.recall.firstIndex { $0 >= r }.map { c.precision[$0] } ?? 0 })
         }
-        return [PRCurve(name: "all", recall: points, precision: mean, ap: e.mAP)] + perClass
+        return [PRCurve(name: "all", recall: points, precision: mean, ap: e.mAP, gtCount: perClass.reduce(0) { $0 + $1.gtCount })] + perClass
     }
 }

@@ -19,7 +19,7 @@ public enum ExifOrientation {
         switch ImageFormat.sniff(b) {
         case .jpeg?: return fromJPEG(b) ?? 1
         case .png?: return fromPNG(b) ?? 1
-        case nil: return 1
+        case .webp?, .bmp?, nil: return 1
         }
     }
 

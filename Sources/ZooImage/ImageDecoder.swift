@@ -6,11 +6,13 @@ import Glibc
 import Darwin
 #endif
 
-/// Decodes JPEG and PNG data (format sniffed from the bytes) to an RGB8 `Image`.
+/// Decodes JPEG, PNG, WebP and BMP data (format sniffed from the bytes) to an RGB8 `Image`.
 ///
 /// JPEG: baseline, progressive, grayscale, CMYK and YCCK (read as Adobe-inverted CMYK, as Pillow does).
 /// PNG: gray, gray+alpha, palette (with tRNS), RGB, RGBA, 1/2/4/8/16-bit, Adam7 interlaced; 16-bit samples keep
 /// their high byte; alpha is composited onto `DecodeOptions.background`. EXIF orientation is applied by default.
+/// WebP (libwebp): lossy and lossless stills, alpha composited as for PNG; animations refused. BMP: see
+/// `BMPDecoder`.
 ///
 /// Safety: libjpeg/libpng errors come back through setjmp/longjmp (never `exit()`); the header is read first
 /// and images over `DecodeOptions.maxPixels` are refused before any pixel memory is allocated. Every failure
@@ -49,6 +51,14 @@ public enum ImageDecoder {
         var status: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let count = w * h * 3
+        if format == .bmp {
+            let h = try BMPDecoder.header(b, name: name)
+            let pixels = try [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+                try BMPDecoder.decode(b, header: h, into: buf, name: name)
+                initialized = count
+            }
+            return Image(width: w, height: h.height, pixels: pixels)
+        }
         let pixels = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
             let base = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
             message.withUnsafeMutableBufferPointer { m in
@@ -59,13 +69,19 @@ public enum ImageDecoder {
                     let bg = options.background
                     status = vz_png_decode_rgb(base, b.count, Int32(w), Int32(h), buf.baseAddress, bg.0, bg.1, bg.2,
                                                m.baseAddress, m.count)
+                case .webp:
+                    let bg = options.background
+                    status = vz_webp_decode_rgb(base, b.count, Int32(w), Int32(h), buf.baseAddress, bg.0, bg.1, bg.2,
+                                                m.baseAddress, m.count)
+                case .bmp:
+                    status = Int32(VZ_ERR_ARGUMENT.rawValue)   // decoded above
                 }
             }
             initialized = status == Int32(VZ_OK.rawValue) ? count : 0
         }
         if status != Int32(VZ_OK.rawValue) { throw error(status, message, format: format, name: name) }
         let image = Image(width: w, height: h, pixels: pixels)
-        guard options.applyEXIFOrientation else { return image }
+        guard options.applyEXIFOrientation, format == .jpeg || format == .png else { return image }
         let orientation = ExifOrientation.read(b)
         return orientation == 1 ? image : image.applyingEXIFOrientation(orientation)
     }
@@ -75,7 +91,8 @@ public enum ImageDecoder {
         if let f = ImageFormat.sniff(b) { return f }
         // A prefix of a signature is a truncated image, not a foreign format.
         let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF], png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        for sig in [jpeg, png] where b.count < sig.count && (0..<b.count).allSatisfy({ b[$0] == sig[$0] }) {
+        let riff: [UInt8] = [0x52, 0x49, 0x46, 0x46]
+        for sig in [jpeg, png, riff] where b.count < sig.count && (0..<b.count).allSatisfy({ b[$0] == sig[$0] }) {
             throw ImageError(file: name, .truncated)
         }
         throw ImageError(file: name, .unsupportedFormat)
@@ -98,9 +115,20 @@ public enum ImageDecoder {
                 let s = vz_png_info(base, b.count, &info, m.baseAddress, m.count)
                 w = info.width; h = info.height
                 return s
+            case .webp:
+                var info = vz_webp_info_t()
+                let s = vz_webp_info(base, b.count, &info, m.baseAddress, m.count)
+                w = info.width; h = info.height
+                return s
+            case .bmp:
+                return Int32(VZ_OK.rawValue)
             }
         }
         if status != Int32(VZ_OK.rawValue) { throw error(status, message, format: format, name: name) }
+        if format == .bmp {
+            let bmp = try BMPDecoder.header(b, name: name)
+            return (bmp.width, bmp.height)
+        }
         guard w > 0, h > 0 else { throw ImageError(file: name, .zeroSize) }
         return (Int(w), Int(h))
     }

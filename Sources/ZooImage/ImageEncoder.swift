@@ -28,6 +28,7 @@ public enum ImageEncoder {
         switch format {
         case .png: data = try png(image, name: url.path)
         case .jpeg: data = try jpeg(image, quality: jpegQuality, name: url.path)
+        case .webp, .bmp: throw ImageError(file: url.path, .unsupportedExtension(ext))   // not returned by forExtension
         }
         do {
             try data.write(to: url, options: .atomic)

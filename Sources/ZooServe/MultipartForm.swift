@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MultipartKit
+import NIOCore
 
 /// A parsed `multipart/form-data` body (RFC 7578): the fields in order, each with its bytes.
 public struct MultipartForm: Sendable {
@@ -53,91 +52,106 @@ public struct MultipartForm: Sendable {
         public init() {}
     }
 
-    /// Parses `body` split by `boundary` in one forward scan (linear in the body's length); throws
-    /// `ServeError.badRequest` naming what is malformed or which limit was exceeded.
+    /// Parses `body` split by `boundary` with multipart-kit's streaming `MultipartParser` (one forward pass,
+    /// linear in the body's length); throws `ServeError.badRequest` naming what is malformed or which limit was
+    /// exceeded.
     ///
-    /// The scan works on the body's contiguous bytes (`find`: linear in the bytes it passes). `Data.range(of:in:)` in swift-corelibs-foundation costs time proportional to everything after the
-    /// search start, not to the distance to the match, so searching part by part with it was quadratic in the
-    /// number of parts (40,000 tiny fields: 5.5 s).
+    /// The body is fed in 64 KiB chunks and the limits are checked between chunks, so an over-limit body is
+    /// refused after at most one chunk beyond the limit (the parser's callbacks cannot throw; parts past the limit
+    /// are not stored).
     public init(body: Data, boundary: String, limits: Limits = Limits()) throws {
         guard boundary.utf8.count <= 70 else { throw ServeError.badRequest("multipart boundary longer than 70 characters") }
-        parts = try body.withUnsafeBytes { try Self.parse($0, boundary: boundary, limits: limits) }
-    }
-
-    private static func parse(_ bytes: UnsafeRawBufferPointer, boundary: String, limits: Limits) throws -> [Part] {
-        let delimiter = Array(("--" + boundary).utf8)
-        let nextDelimiter = Array(("\r\n--" + boundary).utf8)
-        let end = bytes.count
-        guard var cursor = find(delimiter, in: bytes, from: 0, to: end).map({ $0 + delimiter.count }) else {
+        let collector = PartCollector(limits: limits)
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in collector.header(name, value) }
+        parser.onBody = { chunk in collector.body(chunk) }
+        parser.onPartComplete = { collector.complete() }
+        let chunk = 64 << 10
+        var offset = 0
+        while offset < body.count {
+            let upper = min(body.count, offset + chunk)
+            do {
+                try parser.execute(ByteBuffer(bytes: body[body.startIndex + offset ..< body.startIndex + upper]))
+            } catch {
+                throw ServeError.badRequest("malformed multipart body: syntax error in part \(collector.parts.count + 1) (headers or boundary)")
+            }
+            if let failure = collector.failure { throw ServeError.badRequest(failure) }
+            offset = upper
+        }
+        if let failure = collector.failure { throw ServeError.badRequest(failure) }
+        guard collector.sawDelimiter || !collector.parts.isEmpty else {
             throw ServeError.badRequest("multipart body has no '--\(boundary)' delimiter")
         }
-        func at(_ i: Int, _ a: UInt8, _ b: UInt8) -> Bool { i + 1 < end && bytes[i] == a && bytes[i + 1] == b }
-        let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), dash = UInt8(ascii: "-")
-        var parts: [Part] = []
-        while true {
-            // After a delimiter: "--" closes the body, otherwise CRLF then headers.
-            if at(cursor, dash, dash) { break }
-            guard at(cursor, cr, lf) else { throw ServeError.badRequest("malformed multipart body: expected CRLF after a boundary") }
-            cursor += 2
-            guard parts.count < limits.maxParts else {
-                throw ServeError.badRequest("too many multipart parts (limit \(limits.maxParts))")
-            }
-            let number = parts.count + 1
-            // The header block ends at the first empty line (none at all: the part starts with CRLF).
-            let headerStart = cursor, bodyStart: Int, headerEnd: Int
-            if at(cursor, cr, lf) {
-                headerEnd = cursor; bodyStart = cursor + 2
-            } else {
-                let window = min(end, cursor + limits.maxHeaderBytes + 4)
-                guard let h = find([cr, lf, cr, lf], in: bytes, from: cursor, to: window) else {
-                    if window < end {
-                        throw ServeError.badRequest("multipart part \(number): headers longer than \(limits.maxHeaderBytes) bytes (limit)")
-                    }
-                    throw ServeError.badRequest("malformed multipart body: part headers never end")
-                }
-                headerEnd = h; bodyStart = h + 4
-            }
-            guard let next = find(nextDelimiter, in: bytes, from: bodyStart, to: end) else {
-                throw ServeError.badRequest("malformed multipart body: missing closing boundary (truncated upload?)")
-            }
-            var part = Part(name: "", filename: nil, contentType: nil,
-                            data: Data(UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<next])))
-            let headerText = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<headerEnd]), as: UTF8.self)
-            let lines = headerText.isEmpty ? [] : headerText.components(separatedBy: "\r\n")
-            guard lines.count <= limits.maxHeaderLines else {
-                throw ServeError.badRequest("multipart part \(number): \(lines.count) header lines, over the limit of \(limits.maxHeaderLines)")
-            }
-            for line in lines {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                if key == "content-disposition" {
-                    part.name = Self.parameter("name", in: value) ?? ""
-                    part.filename = Self.parameter("filename", in: value)
-                } else if key == "content-type" {
-                    part.contentType = value
-                }
-            }
-            parts.append(part)
-            cursor = next + nextDelimiter.count
+        // The body must end with the closing delimiter (`--boundary--`, optionally followed by CRLF): otherwise
+        // the upload was truncated and the last part is incomplete.
+        guard Self.endsWithClosingDelimiter(body, boundary: boundary), !collector.open else {
+            throw ServeError.badRequest("malformed multipart body: missing closing boundary (truncated upload?)")
         }
-        return parts
+        parts = collector.parts
     }
 
-    /// The offset of the first `needle` in `bytes[from..<to]`, or nil: `memchr` for the needle's first byte, then
-    /// a compare. At most `needle.count` (≤ 74) byte compares per body byte, so linear in the body whatever it holds.
-    static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
-        guard let base = bytes.baseAddress, let first = needle.first, to - from >= needle.count else { return nil }
-        let last = to - needle.count   // the last offset a match can start at
-        var i = from
-        return needle.withUnsafeBytes { n -> Int? in
-            while i <= last {
-                guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
-                let at = base.distance(to: UnsafeRawPointer(hit))
-                if memcmp(base + at, n.baseAddress!, needle.count) == 0 { return at }
-                i = at + 1
+    /// Whether `body` ends with `--boundary--`, allowing trailing CR, LF, space or tab (an epilogue of whitespace).
+    static func endsWithClosingDelimiter(_ body: Data, boundary: String) -> Bool {
+        var end = body.endIndex
+        while end > body.startIndex, [13, 10, 32, 9].contains(body[end - 1]) { end -= 1 }
+        let closing = Array(("--" + boundary + "--").utf8)
+        guard end - body.startIndex >= closing.count else { return false }
+        return body[(end - closing.count)..<end].elementsEqual(closing)
+    }
+
+    /// Accumulates the parser's callbacks into parts and records the first limit exceeded.
+    private final class PartCollector {
+        let limits: Limits
+        var parts: [Part] = []
+        var current = Part(name: "", filename: nil, contentType: nil, data: Data())
+        var headerLines = 0, headerBytes = 0
+        /// A part has begun (a header or body byte seen) and not yet completed.
+        var open = false
+        var sawDelimiter = false
+        var failure: String?
+
+        init(limits: Limits) { self.limits = limits }
+
+        func header(_ name: String, _ value: String) {
+            guard failure == nil else { return }
+            open = true
+            sawDelimiter = true
+            headerLines += 1
+            headerBytes += name.utf8.count + value.utf8.count + 4
+            let number = parts.count + 1
+            if headerBytes > limits.maxHeaderBytes {
+                failure = "multipart part \(number): headers longer than \(limits.maxHeaderBytes) bytes (limit)"
+            } else if headerLines > limits.maxHeaderLines {
+                failure = "multipart part \(number): \(headerLines) header lines, over the limit of \(limits.maxHeaderLines)"
             }
-            return nil
+            switch name.lowercased() {
+            case "content-disposition":
+                current.name = MultipartForm.parameter("name", in: value) ?? ""
+                current.filename = MultipartForm.parameter("filename", in: value)
+            case "content-type":
+                current.contentType = value
+            default: break
+            }
+        }
+
+        func body(_ chunk: ByteBuffer) {
+            guard failure == nil else { return }
+            open = true
+            sawDelimiter = true
+            current.data.append(contentsOf: chunk.readableBytesView)
+        }
+
+        func complete() {
+            sawDelimiter = true
+            guard failure == nil else { return }
+            guard parts.count < limits.maxParts else {
+                failure = "too many multipart parts (limit \(limits.maxParts))"
+                return
+            }
+            parts.append(current)
+            current = Part(name: "", filename: nil, contentType: nil, data: Data())
+            headerLines = 0; headerBytes = 0
+            open = false
         }
     }
 

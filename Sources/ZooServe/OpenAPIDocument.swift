@@ -1,5 +1,30 @@
-/// The OpenAPI 3.0 description of the service, served at `GET /openapi.json`.
+import Foundation
+
+/// The OpenAPI 3.0 description of the service, served at `GET /openapi.json`, and the service's route table:
+/// `VisionServer.makeRouter` registers exactly the operations listed here, and the 405 + `Allow` answers come
+/// from the same list (`methods`).
 enum OpenAPIDocument {
+    /// One operation of the document: `GET /healthz`.
+    struct Operation: Hashable {
+        var method: String
+        var path: String
+        var key: String { "\(method) \(path)" }
+    }
+
+    /// Every operation in `paths`, sorted by path then method.
+    static let operations: [Operation] = {
+        guard let doc = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let paths = doc["paths"] as? [String: [String: Any]] else {
+            preconditionFailure("openapi.json is not valid JSON with a paths object")
+        }
+        let verbs = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        return paths.flatMap { path, item in item.keys.filter(verbs.contains).map { Operation(method: $0.uppercased(), path: path) } }
+            .sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+    }()
+
+    /// The methods each documented path answers (405 + `Allow` for the others).
+    static let methods: [String: [String]] = Dictionary(grouping: operations, by: \.path).mapValues { $0.map(\.method).sorted() }
+
     static let json = #"""
 {
   "openapi": "3.0.3",
@@ -30,6 +55,8 @@ enum OpenAPIDocument {
       "requestBody": {"required": true, "content": {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
         "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "image/webp": {"schema": {"type": "string", "format": "binary"}},
+        "image/bmp": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {"image": {"type": "string", "format": "binary"}}}}}},
       "responses": {
@@ -59,8 +86,8 @@ enum OpenAPIDocument {
         {"name": "aligned", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "inputs are aligned face crops (ArcFace 112x112 layout): skip detection"}
       ],
       "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image1", "image2"], "properties": {
-        "image1": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'a' is accepted too)"},
-        "image2": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'b' is accepted too)"}}}}}},
+        "image1": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or BMP (field 'a' is accepted too)"},
+        "image2": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or BMP (field 'b' is accepted too)"}}}}}},
       "responses": {
         "200": {"description": "decision", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FaceVerification"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
@@ -70,8 +97,8 @@ enum OpenAPIDocument {
     "/v1/vision/face/match": {"post": {
       "summary": "DeepStack / CodeProject.AI face match",
       "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image1", "image2"], "properties": {
-        "image1": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'a' is accepted too)"},
-        "image2": {"type": "string", "format": "binary", "description": "JPEG or PNG (field 'b' is accepted too)"}}}}}},
+        "image1": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or BMP (field 'a' is accepted too)"},
+        "image2": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or BMP (field 'b' is accepted too)"}}}}}},
       "responses": {
         "200": {"description": "cosine similarity of the two faces' embeddings (the same number as /v1/faces/verify)", "content": {"application/json": {"schema": {"type": "object", "properties": {
           "success": {"type": "boolean"}, "similarity": {"type": "number"}, "code": {"type": "integer"}, "inferenceMs": {"type": "integer"}, "processMs": {"type": "integer"}}}}}},
@@ -91,7 +118,7 @@ enum OpenAPIDocument {
         "detector": {"type": "string"}, "recognizer": {"type": "string"}, "error": {"type": "string", "description": "why a face pipeline failed to load"},
         "threshold": {"type": "number", "description": "face-verification: the calibrated cosine threshold"}, "threshold_source": {"type": "string"}}}}}},
       "DetectResult": {"type": "object", "required": ["image", "width", "height", "model", "timings_ms", "detections"], "properties": {
-        "image": {"type": "string", "nullable": true, "description": "multipart filename, or null for a raw body"},
+        "image": {"type": "string", "description": "the multipart part's filename, or \"upload\" for a raw body or a part without one"},
         "width": {"type": "integer"}, "height": {"type": "integer"}, "model": {"type": "string"},
         "timings_ms": {"type": "object", "properties": {"decode": {"type": "number"}, "preprocess": {"type": "number"}, "inference": {"type": "number"}, "postprocess": {"type": "number"}}},
         "detections": {"type": "array", "items": {"type": "object", "properties": {
@@ -117,7 +144,7 @@ enum OpenAPIDocument {
           "x_min": {"type": "integer"}, "y_min": {"type": "integer"}, "x_max": {"type": "integer"}, "y_max": {"type": "integer"}}}}}}
     },
     "responses": {
-      "BadRequest": {"description": "malformed request or not a JPEG/PNG image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "BadRequest": {"description": "malformed request or not a JPEG, PNG, WebP or BMP image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "unknown model, or face routes disabled (--no-faces)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "TooLarge": {"description": "body over --max-body-mb", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unprocessable": {"description": "image over --max-pixels, or no face found (the error names the field)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

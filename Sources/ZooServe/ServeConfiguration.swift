@@ -29,6 +29,9 @@ public struct ServeConfiguration: Sendable {
     public var headerTimeoutSeconds = 30.0
     /// `--api-key` / `VZ_API_KEY`: when set, the `/v1/…` routes answer 401 without it (see `APIKey`).
     public var apiKey: String? = nil
+    /// Where each request is logged (one JSON line per request; `AccessLog.standardError()` in the CLI unless
+    /// `--no-access-log`); nil logs nothing.
+    public var accessLog: AccessLog? = nil
     /// Graceful-shutdown drain limit in seconds: in-flight requests get this long to finish after SIGTERM.
     public var shutdownGraceSeconds = 30.0
     /// Face verification pipeline for `/v1/faces/verify` and `/v1/vision/face/match` (`vz verify`'s defaults);

@@ -9,15 +9,13 @@ struct ServeMiddleware: RouterMiddleware {
     let metrics: ServiceMetrics
     /// `--api-key`, if set.
     var apiKey: APIKey? = nil
+    /// `--access-log` (on by default in the CLI): one JSON line per request.
+    var accessLog: AccessLog? = nil
 
-    /// Every route and the methods it answers (`VisionServer.makeRouter` registers exactly these): another method
-    /// on a known path is answered 405 with `Allow`, not 404. Metrics report these paths under their own label;
-    /// anything else is `other` (bounded label cardinality).
-    static let methods: [String: [String]] = [
-        "/": ["GET"], "/healthz": ["GET"], "/readyz": ["GET"], "/metrics": ["GET"], "/openapi.json": ["GET"],
-        "/v1/models": ["GET"], "/v1/detect": ["POST"], "/v1/vision/detection": ["POST"],
-        "/v1/vision/face/match": ["POST"], "/v1/faces/verify": ["POST"],
-    ]
+    /// Every route and the methods it answers (the OpenAPI document's operations, which `VisionServer.makeRouter`
+    /// registers): another method on a known path is answered 405 with `Allow`, not 404. Metrics report these
+    /// paths under their own label; anything else is `other` (bounded label cardinality).
+    static var methods: [String: [String]] { OpenAPIDocument.methods }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -52,8 +50,11 @@ struct ServeMiddleware: RouterMiddleware {
             response = HTTPJSON.error(.internalError("\(error)"))
         }
         let path = request.uri.path
+        let seconds = (ContinuousClock.now - start).seconds
         metrics.requestFinished(route: Self.methods[path] != nil ? path : "other", method: "\(request.method)",
-                                status: response.status.code, seconds: (ContinuousClock.now - start).seconds)
+                                status: response.status.code, seconds: seconds)
+        accessLog?.record(method: "\(request.method)", path: path, status: response.status.code, seconds: seconds,
+                          bytesIn: request.headers[.contentLength].flatMap { Int($0) }, userAgent: request.headers[.userAgent])
         return response
     }
 }

@@ -17,69 +17,82 @@ public final class VisionServer: Sendable {
     public init(service: VisionService) { self.service = service }
 
     /// Builds the router (exposed for tests and embedding).
+    ///
+    /// The OpenAPI document is the route table: every operation it lists is registered here with the handler of
+    /// the same `METHOD /path` key, and a handler without an operation (or an operation without a handler) stops
+    /// the server from starting (`ServeRouteTests` checks both directions), so the document cannot drift from the
+    /// routes served. `ServeMiddleware.methods` (405 + Allow) is derived from the same document.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ServeMiddleware(metrics: service.metrics, apiKey: service.configuration.apiKey.map(APIKey.init(key:))))
+        router.add(middleware: ServeMiddleware(metrics: service.metrics, apiKey: service.configuration.apiKey.map(APIKey.init(key:)),
+                                              accessLog: service.configuration.accessLog))
         let service = self.service
-
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+        let handlers: [String: @Sendable (Request, BasicRequestContext) async throws -> Response] = [
+            "GET /": { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+            },
+            "GET /healthz": { _, _ in
+                HTTPJSON.response(["status": "ok"])
+            },
+            "GET /readyz": { _, _ -> Response in
+                if service.isReady { return HTTPJSON.response(["ready": true]) }
+                let why = service.loadFailure.map { "models failed to load: \($0)" } ?? "not ready: models loading or server shutting down"
+                var r = HTTPJSON.response(["ready": false, "error": why], status: .serviceUnavailable)
+                r.headers[.retryAfter] = "2"
+                return r
+            },
+            "GET /metrics": { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
+            },
+            "GET /openapi.json": { _, _ in
+                Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+            },
+            "GET /v1/models": { _, _ in
+                HTTPJSON.response(service.modelsJSON)
+            },
+            "POST /v1/detect": { request, _ -> Response in
+                // The query (ranges, model, size multiple) is checked before the body is read: a bad request costs nothing.
+                let parsed = try DetectQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+                try service.preflight(parsed)
+                let upload = try await ImageUpload.read(request, field: "image", limit: service.configuration.maxBodyBytes)
+                let result = try await service.detect(upload.data, name: upload.filename, model: parsed.model, options: parsed.options)
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: result.jsonLine)))
+            },
+            "POST /v1/vision/detection": { request, _ -> Response in
+                let start = ContinuousClock.now
+                let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
+                guard let image = form.part("image") else {
+                    throw ServeError.badRequest("multipart field 'image' is missing")
+                }
+                let confidence = try DeepStack.minConfidence(form.text("min_confidence"))
+                let result = try await service.detect(image.data, name: image.filename ?? "upload", model: nil,
+                                                      options: DetectorOptions(confidence: confidence))
+                return HTTPJSON.response(DeepStack.detection(result, processMs: (ContinuousClock.now - start).seconds * 1000))
+            },
+            "POST /v1/faces/verify": { request, _ -> Response in
+                let query = try VerifyQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+                let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
+                let (a, b) = try Self.imagePair(form)
+                let result = try await service.verify(a, b, query: query)
+                let line: String
+                do { line = try result.jsonLine() } catch { throw ServeError.internalError("cannot encode the result: \(error)") }
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: line)))
+            },
+            "POST /v1/vision/face/match": { request, _ -> Response in
+                let start = ContinuousClock.now
+                let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
+                let (a, b) = try Self.imagePair(form)
+                let result = try await service.verify(a, b)
+                return HTTPJSON.response(DeepStack.faceMatch(result, processMs: (ContinuousClock.now - start).seconds * 1000))
+            },
+        ]
+        for op in OpenAPIDocument.operations {
+            guard let handler = handlers[op.key] else { preconditionFailure("openapi.json lists \(op.key) but no handler serves it") }
+            router.on(RouterPath(op.path), method: HTTPRequest.Method(rawValue: op.method)!, use: handler)
         }
-        router.get("/healthz") { _, _ in
-            HTTPJSON.response(["status": "ok"])
-        }
-        router.get("/readyz") { _, _ -> Response in
-            if service.isReady { return HTTPJSON.response(["ready": true]) }
-            let why = service.loadFailure.map { "models failed to load: \($0)" } ?? "not ready: models loading or server shutting down"
-            var r = HTTPJSON.response(["ready": false, "error": why], status: .serviceUnavailable)
-            r.headers[.retryAfter] = "2"
-            return r
-        }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
-        }
-        router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        }
-        router.get("/v1/models") { _, _ in
-            HTTPJSON.response(service.modelsJSON)
-        }
-        router.post("/v1/detect") { request, _ -> Response in
-            // The query (ranges, model, size multiple) is checked before the body is read: a bad request costs nothing.
-            let parsed = try DetectQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
-            try service.preflight(parsed)
-            let upload = try await ImageUpload.read(request, field: "image", limit: service.configuration.maxBodyBytes)
-            let result = try await service.detect(upload.data, name: upload.filename, model: parsed.model, options: parsed.options)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: result.jsonLine)))
-        }
-        router.post("/v1/vision/detection") { request, _ -> Response in
-            let start = ContinuousClock.now
-            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
-            guard let image = form.part("image") else {
-                throw ServeError.badRequest("multipart field 'image' is missing")
-            }
-            let confidence = try DeepStack.minConfidence(form.text("min_confidence"))
-            let result = try await service.detect(image.data, name: image.filename, model: nil,
-                                                  options: DetectorOptions(confidence: confidence))
-            return HTTPJSON.response(DeepStack.detection(result, processMs: (ContinuousClock.now - start).seconds * 1000))
-        }
-        router.post("/v1/faces/verify") { request, _ -> Response in
-            let query = try VerifyQuery(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
-            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
-            let (a, b) = try Self.imagePair(form)
-            let result = try await service.verify(a, b, query: query)
-            let line: String
-            do { line = try result.jsonLine() } catch { throw ServeError.internalError("cannot encode the result: \(error)") }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: line)))
-        }
-        router.post("/v1/vision/face/match") { request, _ -> Response in
-            let start = ContinuousClock.now
-            let form = try await ImageUpload.form(request, limit: service.configuration.maxBodyBytes)
-            let (a, b) = try Self.imagePair(form)
-            let result = try await service.verify(a, b)
-            return HTTPJSON.response(DeepStack.faceMatch(result, processMs: (ContinuousClock.now - start).seconds * 1000))
-        }
+        let undocumented = Set(handlers.keys).subtracting(OpenAPIDocument.operations.map(\.key))
+        precondition(undocumented.isEmpty, "handlers missing from openapi.json: \(undocumented.sorted())")
         return router
     }
 

@@ -105,9 +105,9 @@ public final class VisionService: @unchecked Sendable {
         return ["models": all, "ready": isReady]
     }
 
-    /// Checks `data` looks like a JPEG/PNG within the pixel limit without decoding it (cheap; before queueing).
+    /// Checks `data` looks like a JPEG/PNG/WebP/BMP within the pixel limit without decoding it (cheap; before queueing).
     public func screen(_ data: Data, field: String) throws {
-        guard !data.isEmpty else { throw ServeError.badRequest("\(field): empty body (expected a JPEG or PNG image)") }
+        guard !data.isEmpty else { throw ServeError.badRequest("\(field): empty body (expected a JPEG, PNG, WebP or BMP image)") }
         do {
             let size = try ImageDecoder.size(of: data, name: field)
             if size.width * size.height > configuration.maxPixels {

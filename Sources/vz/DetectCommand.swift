@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooDetect
+import ZooEval
 import ZooImage
 import ZooModels
 import ZooPipelines
@@ -9,7 +10,7 @@ import ZooTensor
 /// `vz detect`: object detection on image files and folders.
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Detect objects in images (JPEG/PNG files; folders are walked recursively).",
+        abstract: "Detect objects in images (JPEG, PNG, WebP, BMP; files, folders walked recursively, globs, - for stdin, http(s) URLs).",
         discussion: """
         Prints one result per image on stdout (default JSON lines: {"image", "width", "height", "model", \
         "timings_ms": {...}, "precision", "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
@@ -26,11 +27,18 @@ struct Detect: ParsableCommand {
           vz detect samples/dog.jpg
           vz detect photos/ --classes person,car --conf 0.4 --save out
           vz detect photos/ --format csv > detections.csv
+          vz detect val/images --save-txt labels --save-conf --save-crop crops --save-json results.json
+          vz detect 'shots/**/*.webp' http://127.0.0.1:8000/cam.jpg
+          cat frame.bmp | vz detect - --save out
 
         INPUTS
-          Files named on the command line are read whatever their extension; folders are walked recursively for \
-          .jpg/.jpeg/.jpe/.jfif/.png files (symlinked files followed, symlinked folders not entered). A folder \
-          with no images is an error ("no images found in DIR"). FIFOs and devices are refused, never read.
+          Files named on the command line are read whatever their extension (JPEG, PNG, WebP and BMP are \
+          recognised from their bytes); folders are walked recursively for .jpg/.jpeg/.jpe/.jfif/.png/.webp/.bmp \
+          files (symlinked files followed, symlinked folders not entered) and the other files are listed on \
+          stderr as skipped. A folder with no images is an error ("no images found in DIR"). Quoted glob \
+          patterns are expanded ('photos/*.jpg', 'data/**/*.png': ** is any depth); a pattern matching nothing \
+          is an error. `-` reads one image from stdin (`curl -s URL | vz detect -`); http:// and https:// URLs \
+          are fetched (at most 200 MiB, 30 s each). FIFOs and devices are refused, never read.
 
         --save DIR
           Annotated copies mirror the inputs under DIR: a folder keeps its name and its tree, a file goes to the \
@@ -90,6 +98,18 @@ struct Detect: ParsableCommand {
     @Option(help: "Write annotated images (boxes, labels, scores) into this folder, mirroring the inputs (see --save DIR below).")
     var save: String?
 
+    @Option(name: .customLong("save-txt"), help: "Write YOLO-format label files into this folder, one per image named like --save's copies (class cx cy w h, normalised to 0...1; an empty file for an image with no detections).")
+    var saveTxt: String?
+
+    @Flag(name: .customLong("save-conf"), help: "With --save-txt: append each detection's score to its line.")
+    var saveConf = false
+
+    @Option(name: .customLong("save-crop"), help: "Write each detection's box as an image into this folder: FOLDER/<label>/<image stem>.<ext> (-2, -3, … for further boxes).")
+    var saveCrop: String?
+
+    @Option(name: .customLong("save-json"), help: "Write the run's detections as a COCO results file (with 'images' and 'categories', so `vz eval --detections FILE` scores it against annotations of the same images).")
+    var saveJSON: String?
+
     @Option(help: "Output format: jsonl (one JSON object per image), csv (RFC 4180 quoting) or tsv (tabs, \\t \\n \\\\ escapes); csv/tsv print a header and one row per detection, and a row with empty detection fields for an image with none.")
     var format: OutputFormat = .jsonl
 
@@ -106,16 +126,26 @@ struct Detect: ParsableCommand {
     func run() throws {
         if let threads { Threads.set(threads) }
         precisionOption.apply()
-        let skipping = Set([save].compactMap { $0 }.map(OutputFolder.canonical))
+        let skipping = Set([save, saveTxt, saveCrop].compactMap { $0 }.map(OutputFolder.canonical))
         let inputs = ImageInputs(paths, skipping: skipping)
-        var output: OutputFolder?, stems: [String] = []
+        var output: OutputFolder?, labels: OutputFolder?, crops: OutputFolder?
+        let stems = OutputFolder.stems(for: inputs)
         do {
             if let save {
                 output = try OutputFolder(save, inputRoots: inputs.roots, inputs: inputs.fileIDs, option: "--save")
-                stems = OutputFolder.stems(for: inputs)
                 for (item, stem) in zip(inputs.items, stems) {   // refuse before anything runs
-                    try output!.check(stem + "." + OutputFolder.outputExtension(of: item.path))
+                    try output!.check(stem + "." + OutputFolder.outputExtension(of: item.fileName))
                 }
+            }
+            if let saveTxt {
+                labels = try OutputFolder(saveTxt, inputRoots: inputs.roots, inputs: inputs.fileIDs, option: "--save-txt")
+                for stem in stems { try labels!.check(stem + ".txt") }
+            }
+            if let saveCrop {
+                crops = try OutputFolder(saveCrop, inputRoots: inputs.roots, inputs: inputs.fileIDs, option: "--save-crop")
+            }
+            if let saveJSON, let id = FileID(path: saveJSON), let input = inputs.fileIDs[id] {
+                throw SaveError(description: "--save-json \(saveJSON) would overwrite the input image \(input)")
             }
         } catch {
             Stderr.print("vz detect: \(OutputFolder.describe(error)); nothing written (annotated copies mirror the inputs "
@@ -133,6 +163,7 @@ struct Detect: ParsableCommand {
         }
         var failed = inputs.problems.count
         for m in inputs.problems { Stderr.print("vz detect: \(m)") }
+        if let line = inputs.skippedLine() { Stderr.print("vz detect: " + line) }
         let progress = Progress(total: inputs.items.count, label: "vz detect")
         switch format {
         case .csv: print(DetectorResult.header(.csv))
@@ -143,12 +174,13 @@ struct Detect: ParsableCommand {
         // planned, weights paged in): the closing summary's per-image means exclude nothing else.
         if !inputs.items.isEmpty { try? detector.warmUp() }
         var speed = SpeedSummary()
+        var resultImages: [EvalImage] = [], resultDetections: [ResultDetection] = []
         for (i, item) in inputs.items.enumerated() {
             progress.update(done: i, current: (item.path as NSString).lastPathComponent)
             let image: Image, result: DetectorResult
             do {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let data = try ImageDecoder.readFile(item.url, maxBytes: detector.decodeOptions.maxFileBytes)
+                let data = try inputs.read(item, maxBytes: detector.decodeOptions.maxFileBytes)
                 image = try ImageDecoder.decode(data, name: item.path, options: detector.decodeOptions)
                 let decodeMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                 var r = try detector.detect(image, name: item.path)
@@ -160,12 +192,34 @@ struct Detect: ParsableCommand {
                 failed += 1
                 continue
             }
-            var saved: String?, saveError: String?
+            var saved: String?, saveErrors: [String] = []
             if let output {
                 do {
-                    let rel = output.claim(stems[i] + "." + OutputFolder.outputExtension(of: item.path))
+                    let rel = output.claim(stems[i] + "." + OutputFolder.outputExtension(of: item.fileName))
                     saved = try output.write(annotated(image, result: result), to: rel)
-                } catch { saveError = OutputFolder.describe(error) }
+                } catch { saveErrors.append("annotated copy not saved: " + OutputFolder.describe(error)) }
+            }
+            if let labels {
+                do { try labels.write(yoloLabels(result, width: image.width, height: image.height), to: labels.claim(stems[i] + ".txt")) }
+                catch { saveErrors.append("label file not saved: " + OutputFolder.describe(error)) }
+            }
+            if let crops {
+                let ext = OutputFolder.outputExtension(of: item.fileName)
+                for d in result.detections {
+                    guard let crop = Self.crop(image, d.box) else { continue }
+                    let label = (d.label ?? String(d.classID)).replacingOccurrences(of: "/", with: "_")
+                    do { try crops.write(crop, to: crops.claim(label + "/" + stems[i] + "." + ext)) }
+                    catch { saveErrors.append("crop not saved: " + OutputFolder.describe(error)); break }
+                }
+            }
+            if saveJSON != nil {
+                let imageID = resultImages.count + 1
+                resultImages.append(EvalImage(id: imageID, fileName: item.path, width: image.width, height: image.height))
+                for d in result.detections {
+                    resultDetections.append(ResultDetection(imageID: imageID, categoryID: d.classID, x: Double(d.box.x1), y: Double(d.box.y1),
+                                                            width: Double(d.box.x2 - d.box.x1), height: Double(d.box.y2 - d.box.y1),
+                                                            score: Double(d.score)))
+                }
             }
             progress.clear()
             switch format {
@@ -178,10 +232,8 @@ struct Detect: ParsableCommand {
             }
             speed.add(result.timings)
             fflush(stdout)
-            if let saveError {
-                Stderr.print("vz detect: \(item.path): annotated copy not saved: \(saveError)")
-                failed += 1
-            }
+            for e in saveErrors { Stderr.print("vz detect: \(item.path): \(e)") }
+            if !saveErrors.isEmpty { failed += 1 }
         }
         progress.finish(total: inputs.items.count)
         if let line = speed.line(shape: detector.preprocess.shape) { Stderr.print("vz detect: " + line) }
@@ -189,11 +241,45 @@ struct Detect: ParsableCommand {
             Stderr.print("vz detect: wrote \(output.written) annotated image\(output.written == 1 ? "" : "s") under \(output.display)"
                          + (output.display == output.real ? "" : " (\(output.real))"))
         }
+        if let labels { Stderr.print("vz detect: wrote \(labels.written) label file\(labels.written == 1 ? "" : "s") under \(labels.display)") }
+        if let crops { Stderr.print("vz detect: wrote \(crops.written) crop\(crops.written == 1 ? "" : "s") under \(crops.display)") }
+        if let saveJSON {
+            let categories = detector.classes.names.enumerated().map { EvalCategory(id: $0.offset, name: $0.element) }
+            do {
+                try COCOResultsWriter.write(resultDetections, to: URL(fileURLWithPath: saveJSON), images: resultImages, categories: categories)
+                Stderr.print("vz detect: wrote \(resultDetections.count) detection\(resultDetections.count == 1 ? "" : "s") of \(resultImages.count) image\(resultImages.count == 1 ? "" : "s") to \(saveJSON)")
+            } catch {
+                Stderr.print("vz detect: --save-json \(saveJSON): \(error)")
+                failed += 1
+            }
+        }
         if failed > 0 {
             Stderr.print("vz detect: \(failed) problem\(failed == 1 ? "" : "s") among \(paths.count) input path\(paths.count == 1 ? "" : "s") "
                          + "(\(inputs.items.count) image\(inputs.items.count == 1 ? "" : "s") found)")
             throw ExitCode(1)
         }
+    }
+
+    /// YOLO label lines: `class cx cy w h [score]`, coordinates normalised by the image size (`%g`, as Ultralytics).
+    func yoloLabels(_ result: DetectorResult, width: Int, height: Int) -> Data {
+        let w = Double(width), h = Double(height)
+        var text = ""
+        for d in result.detections {
+            let b = d.box
+            var fields = [Double((b.x1 + b.x2) / 2) / w, Double((b.y1 + b.y2) / 2) / h, Double(b.x2 - b.x1) / w, Double(b.y2 - b.y1) / h]
+                .map { String(format: "%g", $0) }
+            if saveConf { fields.append(String(format: "%g", Double(d.score))) }
+            text += "\(d.classID) " + fields.joined(separator: " ") + "\n"
+        }
+        return Data(text.utf8)
+    }
+
+    /// The pixels inside `box` (rounded outwards, clipped to the image), or nil when nothing is left.
+    static func crop(_ image: Image, _ box: Box) -> Image? {
+        let x1 = max(0, Int(box.x1.rounded(.down))), y1 = max(0, Int(box.y1.rounded(.down)))
+        let x2 = min(image.width, Int(box.x2.rounded(.up))), y2 = min(image.height, Int(box.y2.rounded(.up)))
+        guard x2 > x1, y2 > y1 else { return nil }
+        return image.cropped(x: x1, y: y1, width: x2 - x1, height: y2 - y1)
     }
 
     /// A copy of `image` with boxes and "label score" tags drawn.

@@ -16,10 +16,17 @@ struct Eval: ParsableCommand {
         'images'/'categories' to match by file name and class name), or a model run over --images (--model).
         Class names are matched by name, including VOC ↔ COCO aliases (aeroplane = airplane, sofa = couch, …).
 
+        Besides the AP table, every run prints the operating point `yolo val` reports: precision, recall and \
+        F1 per class and for "all" at the confidence that maximises the mean F1 (Ultralytics' matching and \
+        curves at IoU 0.5); --output-json carries it as "operating_point". --confusion-matrix writes yolo \
+        val's detection confusion matrix (PNG + JSON).
+
         EXAMPLES
           vz eval --annotations instances_val.json --detections results.json
           vz eval --annotations voc/Annotations --names voc.names --images voc/JPEGImages --model yolox-nano
           vz eval --annotations labels/ --images images/ --model yolov3-tiny --protocol voc --plot pr.png
+          vz eval --annotations voc/Annotations --images voc/JPEGImages --model yolox-nano --confusion-matrix cm.png
+          vz eval --task segmentation --annotations voc/SegmentationClass --predictions out/masks
 
         EXIT CODES
           0   evaluated
@@ -29,8 +36,22 @@ struct Eval: ParsableCommand {
 
     enum EvalProtocol: String, ExpressibleByArgument, CaseIterable { case coco, voc07, voc }
 
-    @Option(help: "Ground truth: COCO .json file, VOC .xml folder or YOLO .txt folder.")
+    enum Task: String, ExpressibleByArgument, CaseIterable { case detection, segmentation }
+
+    @Option(help: "detection (boxes: COCO/VOC AP) or segmentation (label-map PNG folders: pixel accuracy, mean accuracy, mean IoU, frequency-weighted IoU).")
+    var task: Task = .detection
+
+    @Option(help: "Ground truth: COCO .json file, VOC .xml folder or YOLO .txt folder; with --task segmentation a folder of label-map PNGs (gray or palette, one class index per pixel).")
     var annotations: String
+
+    @Option(help: "With --task segmentation: the folder of predicted label-map PNGs, paired with the ground truth by file stem.")
+    var predictions: String?
+
+    @Option(name: .customLong("num-classes"), help: "With --task segmentation: classes 0..N-1 (default: the largest ground-truth label + 1).")
+    var numClasses: Int?
+
+    @Option(name: .customLong("ignore-index"), help: "With --task segmentation: the ground-truth label left out (default 255, VOC's border; -1 for none).")
+    var ignoreIndex: Int = 255
 
     @Option(name: [.customLong("annotations-format"), .customLong("format")],
             help: "Annotation format (default: detected from the path): coco, yolo, voc. (--format is the old name.)")
@@ -84,10 +105,21 @@ struct Eval: ParsableCommand {
     @Option(help: "Write the evaluated detections as a COCO results file here: pycocotools' plain list for COCO ground truth; for VOC/YOLO ground truth an object that also carries 'images' and 'categories', so `vz eval --detections` scores it identically against any annotations of the same images.")
     var saveResults: String?
 
-    @Option(help: "Write a precision/recall curve PNG (overall and per class) here.")
+    @Option(help: "Write precision/recall curves here as PNG and SVG (FILE.png and FILE.svg): all classes and the 10 with most boxes.")
     var plot: String?
 
+    @Option(name: .customLong("confusion-matrix"), help: "Write the detection confusion matrix here as PNG, and its counts as JSON beside it (FILE.json); yolo val's rules: conf > 0.25, IoU > 0.45, any classes.")
+    var confusionMatrix: String?
+
     func validate() throws {
+        if task == .segmentation {
+            guard predictions != nil else { throw ValidationError("--task segmentation needs --predictions DIR (and --annotations DIR)") }
+            guard model == nil, detections == nil else { throw ValidationError("--model and --detections are for --task detection") }
+            if let numClasses { try OptionRanges.check(numClasses, 1...256, "num-classes") }
+            try OptionRanges.check(ignoreIndex, -1...255, "ignore-index")
+            return
+        }
+        if predictions != nil { throw ValidationError("--predictions is for --task segmentation (detections: --detections FILE)") }
         if (model == nil) == (detections == nil) { throw ValidationError("give exactly one of --model NAME or --detections FILE") }
         try OptionRanges.check(maxDets, 1...DetectorLimits.maxDetections.upperBound, "max-det")
         try OptionRanges.check(conf, DetectorLimits.threshold, "conf")
@@ -103,7 +135,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         precisionOption.apply()
         // Exit 2 as every command does when nothing could run (a bad dataset, results file or model).
-        do { try evaluate() } catch let error as EvalError {
+        do { try task == .segmentation ? evaluateSegmentation() : evaluate() } catch let error as EvalError {
             FileHandle.standardError.write(Data("vz eval: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
@@ -179,11 +211,20 @@ struct Eval: ParsableCommand {
         print(report.summaryText)
         print("")
         print(report.classTable)
+        let operating = OperatingPoint(groundTruth: gt, detections: dets)
+        print("")
+        print(operating.table)
+        if let confusionMatrix {
+            let matrix = ConfusionMatrix(groundTruth: gt, detections: dets)
+            try matrix.write(png: url(confusionMatrix))
+            note("confusion matrix written to \(confusionMatrix) (counts in \(url(confusionMatrix).deletingPathExtension().lastPathComponent).json)")
+        }
         if let outputJson {
             do {
                 var data = try report.jsonData()
-                if model != nil, var obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                    obj["precision"] = ComputePrecision.default.rawValue  // the detector run's convolution arithmetic
+                if var obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    if model != nil { obj["precision"] = ComputePrecision.default.rawValue }  // the detector run's convolution arithmetic
+                    obj["operating_point"] = operating.jsonObject
                     data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted])
                 }
                 try data.write(to: url(outputJson))
@@ -191,7 +232,23 @@ struct Eval: ParsableCommand {
                 throw EvalError.unreadable(file: outputJson, reason: "cannot write: \(OutputFolder.describe(error))")
             }
         }
-        if let plot { try PRCurvePlot.write(curves, title: "PR curves (\(report.protocolName))", to: url(plot)) }
+        if let plot {
+            try PRCurvePlot.write(curves, title: "PR curves (\(report.protocolName))", to: url(plot))
+            note("PR curves written to \(plot) and its .svg twin")
+        }
+    }
+
+    func evaluateSegmentation() throws {
+        let evaluator = SegmentationEvaluator(classCount: numClasses, ignoreIndex: ignoreIndex < 0 ? nil : ignoreIndex)
+        let r = try evaluator.evaluate(predictions: URL(fileURLWithPath: predictions!), truth: URL(fileURLWithPath: annotations))
+        print(r.text)
+        if let outputJson {
+            do {
+                try JSONSerialization.data(withJSONObject: r.jsonObject, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: outputJson))
+            } catch {
+                throw EvalError.unreadable(file: outputJson, reason: "cannot write: \(OutputFolder.describe(error))")
+            }
+        }
     }
 
     func note(_ s: String) { FileHandle.standardError.write(Data("note: \(s)\n".utf8)) }

@@ -30,7 +30,7 @@ struct FacesCommand: ParsableCommand {
         processed.
         """)
 
-    @Argument(help: "Image files (JPEG or PNG) or folders.")
+    @Argument(help: "Image files (JPEG, PNG, WebP, BMP), folders, quoted globs, - (stdin) or http(s) URLs.")
     var images: [String]
 
     @Option(help: "Face detector: \(FaceModelFactory.detectorNames.joined(separator: ", ")).")
@@ -126,11 +126,12 @@ struct FacesCommand: ParsableCommand {
         }
         var failed = inputs.problems.count, savedFiles = 0, cropCount = 0
         for m in inputs.problems { Stderr.print("vz faces: \(m)") }
+        if let line = inputs.skippedLine() { Stderr.print("vz faces: " + line) }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for (i, item) in inputs.items.enumerated() {
             do {
-                let data = try ImageDecoder.readFile(item.url)
+                let data = try inputs.read(item, maxBytes: DecodeOptions().maxFileBytes)
                 var (report, img, dets) = try finder.find(data: data, name: item.path)
                 if let minScore, !isMTCNN {
                     dets = dets.filter { $0.score >= minScore }

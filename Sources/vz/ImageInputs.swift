@@ -1,5 +1,6 @@
 import Foundation
 import ZooImage
+import ZooPipelines
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,14 +19,19 @@ struct FileID: Hashable {
     }
 }
 
-/// The image inputs of `vz detect` and `vz faces`: every command-line path expanded into image files (folders
-/// walked recursively, sorted), and every problem with a path as one message naming it.
+/// The image inputs of `vz detect` and `vz faces`: every command-line source expanded into images (folders
+/// walked recursively, sorted), and every problem with a source as one message naming it.
+///
+/// Sources: files, folders, quoted glob patterns (`'photos/*.jpg'`, `'data/**/*.png'`: `*`, `?`, `[...]`, and
+/// `**` for any depth; expanded here, sorted), `-` (one image's bytes on stdin) and `http://` / `https://` URLs
+/// (fetched when processed: at most `urlMaxBytes` bytes and `urlTimeout` seconds).
 ///
 /// Rules: a file named on the command line is read whatever its extension; in folders only files ending in
-/// .jpg/.jpeg/.jpe/.jfif/.png are taken; symlinked files are followed, symlinked folders are not descended (no
-/// loops); the `--save` folders are skipped when they lie inside an input folder; a folder without images is a
-/// problem ("no images found in DIR"); a path that cannot be used says why (no such file or directory, symlink
-/// loop, permission denied, not a regular file).
+/// .jpg/.jpeg/.jpe/.jfif/.png/.webp/.bmp/.dib are taken and every other file is listed in `skipped` (reported,
+/// not silently dropped); symlinked files are followed, symlinked folders are not descended (no loops); the
+/// `--save` folders are skipped when they lie inside an input folder; a folder without images is a problem ("no
+/// images found in DIR"), so is a pattern matching nothing; a path that cannot be used says why (no such file or
+/// directory, symlink loop, permission denied, not a regular file).
 struct ImageInputs {
     /// One image file.
     struct Item {
@@ -35,8 +41,27 @@ struct ImageInputs {
         var root: Int
         /// Path components below that root (empty for a file named directly).
         var components: [String]
+        /// Where the bytes come from.
+        var source: Source = .file
         var url: URL { URL(fileURLWithPath: path) }
+
+        /// The name outputs are named after: the file name, `stdin`, or the URL's last path component.
+        var fileName: String {
+            switch source {
+            case .file: return components.last ?? (path as NSString).lastPathComponent
+            case .stdin: return "stdin"
+            case .url:
+                let last = URL(string: path)?.lastPathComponent ?? ""
+                return last.isEmpty || last == "/" ? "download" : last
+            }
+        }
     }
+
+    enum Source { case file, stdin, url }
+
+    /// Largest image fetched from a URL (bytes) and the whole transfer's time limit (seconds).
+    static let urlMaxBytes = 200 << 20
+    static let urlTimeout = 30.0
 
     /// A command-line path: a file or a folder.
     struct Root {
@@ -46,37 +71,153 @@ struct ImageInputs {
         var real: String?
     }
 
-    static let extensions: Set<String> = ["jpg", "jpeg", "png", "jpe", "jfif"]
+    static let extensions: Set<String> = ImageFormat.readableExtensions
 
     var roots: [Root] = []
     var items: [Item] = []
     /// "PATH: problem" messages, in command-line order.
     var problems: [String] = []
+    /// Files found in input folders that are not taken (not an image extension), in walk order.
+    var skipped: [String] = []
     /// The identities of every input file (what `--save` must never write onto).
     var fileIDs: [FileID: String] = [:]
 
     /// Expands `paths`; folders whose canonical path is in `skipping` (the output folders) are not entered.
     init(_ paths: [String], skipping: Set<String> = []) {
+        var stdinTaken = false
         for p in paths {
-            var st = stat()
-            guard stat(p, &st) == 0 else {
-                problems.append("\(p): \(ImageDecoder.errnoText(errno))")
+            if p == "-" {
+                if stdinTaken { problems.append("-: standard input can be read once only") } else {
+                    stdinTaken = true
+                    roots.append(Root(path: p, isDirectory: false, real: nil))
+                    items.append(Item(path: "stdin", root: roots.count - 1, components: [], source: .stdin))
+                }
+                continue
+            }
+            let lower = p.lowercased()
+            if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
                 roots.append(Root(path: p, isDirectory: false, real: nil))
+                if URL(string: p)?.host == nil { problems.append("\(p): not a valid URL") } else {
+                    items.append(Item(path: p, root: roots.count - 1, components: [], source: .url))
+                }
                 continue
             }
-            let isDir = st.st_mode & S_IFMT == S_IFDIR
-            roots.append(Root(path: p, isDirectory: isDir, real: Self.realPath(p)))
-            if !isDir {
-                items.append(Item(path: p, root: roots.count - 1, components: []))
+            var st = stat()
+            if stat(p, &st) != 0, Self.isPattern(p) {
+                let matches = Self.expand(pattern: p)
+                if matches.isEmpty { problems.append("\(p): no files match this pattern") }
+                for m in matches { add(m, skipping: skipping) }
                 continue
             }
-            let before = items.count, problemsBefore = problems.count
-            walk(p, root: roots.count - 1, components: [], skipping: skipping)
-            if items.count == before && problems.count == problemsBefore {
-                problems.append("no images found in \(p)")
+            add(p, skipping: skipping)
+        }
+        for item in items where item.source == .file {
+            if let id = FileID(path: item.path), fileIDs[id] == nil { fileIDs[id] = item.path }
+        }
+    }
+
+    private mutating func add(_ p: String, skipping: Set<String>) {
+        var st = stat()
+        guard stat(p, &st) == 0 else {
+            problems.append("\(p): \(ImageDecoder.errnoText(errno))")
+            roots.append(Root(path: p, isDirectory: false, real: nil))
+            return
+        }
+        let isDir = st.st_mode & S_IFMT == S_IFDIR
+        roots.append(Root(path: p, isDirectory: isDir, real: Self.realPath(p)))
+        if !isDir {
+            items.append(Item(path: p, root: roots.count - 1, components: []))
+            return
+        }
+        let before = items.count, problemsBefore = problems.count
+        walk(p, root: roots.count - 1, components: [], skipping: skipping)
+        if items.count == before && problems.count == problemsBefore {
+            problems.append("no images found in \(p)")
+        }
+    }
+
+    /// The bytes of `item`: the file (`ImageDecoder.readFile`: regular files only, at most `maxBytes`), stdin
+    /// (at most `maxBytes`), or the URL (at most `min(maxBytes, urlMaxBytes)` within `urlTimeout`).
+    func read(_ item: Item, maxBytes: Int) throws -> Data {
+        switch item.source {
+        case .file:
+            return try ImageDecoder.readFile(item.url, maxBytes: maxBytes)
+        case .stdin:
+            var data = Data()
+            while let chunk = try FileHandle.standardInput.read(upToCount: 1 << 20), !chunk.isEmpty {
+                data.append(chunk)
+                if data.count > maxBytes { throw InputError(description: "stdin: more than \(maxBytes) bytes") }
+            }
+            guard !data.isEmpty else { throw InputError(description: "stdin: no bytes (pipe an image into `-`)") }
+            return data
+        case .url:
+            return try HTTPFetch.data(URL(string: item.path)!, maxBytes: min(maxBytes, Self.urlMaxBytes), timeout: Self.urlTimeout)
+        }
+    }
+
+    /// `skipped 3 files that are not images (.jpg .jpeg .jpe .jfif .png .webp .bmp .dib): a/notes.txt, …`, or nil.
+    func skippedLine(listing limit: Int = 5) -> String? {
+        guard !skipped.isEmpty else { return nil }
+        let shown = skipped.prefix(limit).joined(separator: ", ") + (skipped.count > limit ? ", … (\(skipped.count - limit) more)" : "")
+        return "skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") in input folders that \(skipped.count == 1 ? "is" : "are") not "
+            + "images (.\(Self.extensions.sorted().joined(separator: " ."))): \(shown)"
+    }
+
+    /// Whether `p` holds glob metacharacters.
+    static func isPattern(_ p: String) -> Bool { p.contains("*") || p.contains("?") || p.contains("[") }
+
+    /// The paths matching `pattern`, sorted: `*`, `?` and `[...]` within one path component (fnmatch with
+    /// FNM_PATHNAME), `**` as a whole component for zero or more folders. Hidden names match only an explicit dot.
+    static func expand(pattern: String) -> [String] {
+        let absolute = pattern.hasPrefix("/")
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var results: [String] = []
+        func list(_ dir: String) -> [String] {
+            guard let d = opendir(dir.isEmpty ? "." : dir) else { return [] }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(d)
+            return names.sorted()
+        }
+        func join(_ dir: String, _ name: String) -> String { dir.isEmpty ? name : (dir == "/" ? "/" + name : dir + "/" + name) }
+        func isDir(_ path: String) -> Bool {
+            var st = stat()
+            return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+        }
+        func isLink(_ path: String) -> Bool {
+            var st = stat()
+            return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK
+        }
+        var visited = 0
+        func match(_ dir: String, _ i: Int) {
+            visited += 1
+            guard visited < 1_000_000 else { return }   // bounded: a pattern over a huge tree stops
+            if i == parts.count { results.append(dir); return }
+            let part = parts[i]
+            if part == "**" {
+                match(dir, i + 1)   // zero folders
+                for name in list(dir) where !name.hasPrefix(".") {
+                    let path = join(dir, name)
+                    if isDir(path) && !isLink(path) { match(path, i) }
+                }
+                return
+            }
+            if !isPattern(part) {
+                let path = join(dir, part)
+                if i == parts.count - 1 ? access(path, F_OK) == 0 : isDir(path) { match(path, i + 1) }
+                return
+            }
+            for name in list(dir) where fnmatch(part, name, FNM_PERIOD) == 0 {
+                let path = join(dir, name)
+                if i == parts.count - 1 || isDir(path) { match(path, i + 1) }
             }
         }
-        for item in items { if let id = FileID(path: item.path), fileIDs[id] == nil { fileIDs[id] = item.path } }
+        match(absolute ? "/" : "", 0)
+        var seen = Set<String>()
+        return results.filter { seen.insert($0).inserted }
     }
 
     private mutating func walk(_ dir: String, root: Int, components: [String], skipping: Set<String>) {
@@ -103,6 +244,7 @@ struct ImageInputs {
                 walk(path, root: root, components: components + [name], skipping: skipping)
             case S_IFREG:
                 if isImageName { items.append(Item(path: path, root: root, components: components + [name])) }
+                else if !name.hasPrefix(".") { skipped.append(path) }
             case S_IFLNK:
                 guard isImageName else { continue }   // symlinked folders are not descended
                 var target = stat()
@@ -125,6 +267,11 @@ struct ImageInputs {
         defer { free(r) }
         return String(cString: r)
     }
+}
+
+/// A source that could not be read (stdin, URL), named.
+struct InputError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Why a `--save` target was refused.
@@ -193,7 +340,7 @@ final class OutputFolder {
             rootNames[i] = unique(name, in: &topLevel)
         }
         return inputs.items.map { item in
-            let file = item.components.last ?? (item.path as NSString).lastPathComponent
+            let file = item.fileName
             let stem = (file as NSString).deletingPathExtension.isEmpty ? file : (file as NSString).deletingPathExtension
             let folders = item.components.isEmpty ? [] : [rootNames[item.root] ?? "root"] + item.components.dropLast()
             var stemPath = (folders + [stem]).joined(separator: "/")
@@ -238,6 +385,20 @@ final class OutputFolder {
     /// into place. Returns the path written (the folder as given + `relative`).
     @discardableResult
     func write(_ image: Image, to relative: String) throws -> String {
+        try place(relative) { try ImageEncoder.write(image, to: URL(fileURLWithPath: $0)) }
+    }
+
+    /// Writes `data` (a label file, a results file) to `relative` with the same checks and rename as images.
+    @discardableResult
+    func write(_ data: Data, to relative: String) throws -> String {
+        try place(relative) { path in
+            guard FileManager.default.createFile(atPath: path, contents: data) else {
+                throw SaveError(description: "\(path): cannot write: \(ImageDecoder.errnoText(errno))")
+            }
+        }
+    }
+
+    private func place(_ relative: String, produce: (String) throws -> Void) throws -> String {
         try check(relative)
         let full = real + "/" + relative
         let parent = (full as NSString).deletingLastPathComponent
@@ -248,7 +409,7 @@ final class OutputFolder {
         temporaryCounter += 1
         let ext = (relative as NSString).pathExtension
         let temporary = parent + "/.vz-\(getpid())-\(temporaryCounter).tmp.\(ext)"
-        do { try ImageEncoder.write(image, to: URL(fileURLWithPath: temporary)) } catch {
+        do { try produce(temporary) } catch {
             unlink(temporary)
             throw error
         }
@@ -280,6 +441,8 @@ final class OutputFolder {
     static func describe(_ error: Error) -> String {
         if let e = error as? ImageError { return e.description }
         if let e = error as? SaveError { return e.description }
+        if let e = error as? InputError { return e.description }
+        if let e = error as? HTTPFetch.FetchError { return e.description }
         let ns = error as NSError
         if ns.domain == NSPOSIXErrorDomain { return ImageDecoder.errnoText(Int32(ns.code)) }
         if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {

@@ -49,6 +49,8 @@ struct Serve: AsyncParsableCommand {
     var headerTimeoutS: Double = 30
     @Option(name: .customLong("api-key"), help: "Require this key on every /v1 route (X-API-Key header, Authorization: Bearer, api_key query parameter or DeepStack's api_key form field; 401 otherwise). Default: VZ_API_KEY if set; probes, /metrics and the web page stay open.")
     var apiKey: String?
+    @Flag(inversion: .prefixedNo, help: "Log every request as one JSON line on standard error (method, path without the query, status, duration_ms, bytes_in, user_agent).")
+    var accessLog = true
 
     private typealias L = ServeLimits
 
@@ -96,6 +98,7 @@ struct Serve: AsyncParsableCommand {
         cfg.bodyTimeoutSeconds = bodyTimeoutS; cfg.headerTimeoutSeconds = headerTimeoutS
         cfg.apiKey = apiKey ?? ProcessInfo.processInfo.environment["VZ_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         cfg.faces = noFaces ? nil : facePair
+        cfg.accessLog = accessLog ? .standardError() : nil
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {
             do { _ = try cfg.store.require(try ModelZoo.entry(named: m).card) } catch {

@@ -35,6 +35,61 @@ final class DecoderCorpusTests: XCTestCase {
         print("corpus parity:\n  " + report.joined(separator: "\n  "))
     }
 
+    /// WebP (system libwebp 1.2 vs Pillow's 1.6) and BMP (our decoder) against Pillow: lossless WebP and every BMP
+    /// exactly; lossy WebP within ±1 level (the VP8 decoder is bit-exact by specification; the bound only covers a
+    /// libwebp build whose YUV→RGB SIMD rounds differently — measured 0 here).
+    func testWebPAndBMPMatchPillow() throws {
+        let entries = try Fixture.json([Fixture.CorpusEntry].self, "formats/manifest.json")
+        XCTAssertEqual(entries.filter { $0.file.hasSuffix(".bmp") }.count, 12)
+        XCTAssertEqual(entries.filter { $0.file.hasSuffix(".webp") }.count, 3)
+        var report: [String] = []
+        for e in entries {
+            let data = try Fixture.bytes("formats/" + e.file)
+            XCTAssertEqual(ImageFormat.sniff(data), e.file.hasSuffix(".bmp") ? .bmp : .webp, e.file)
+            let size = try ImageDecoder.size(of: data, name: e.file)
+            XCTAssertEqual([size.width, size.height], [e.width, e.height], e.file)
+            let image = try ImageDecoder.decode(data, name: e.file)
+            XCTAssertEqual([image.width, image.height], [e.width, e.height], e.file)
+            let expected = [UInt8](try Fixture.bytes("formats/" + e.expected))
+            guard image.pixels.count == expected.count else { XCTFail("\(e.file): size"); continue }
+            let d = byteDiff(image.pixels, expected)
+            report.append("\(e.file): max \(d.max), \(d.count) bytes differ")
+            XCTAssertLessThanOrEqual(d.max, e.file == "webp_lossy.webp" ? 1 : 0, "\(e.file) vs Pillow: \(d.count) bytes differ")
+        }
+        print("WebP/BMP parity:\n  " + report.joined(separator: "\n  "))
+    }
+
+    /// Malformed WebP/BMP: named errors, never a crash; a huge declared size is refused before allocation.
+    func testMalformedWebPAndBMPAreNamedErrors() throws {
+        let bmp = [UInt8](try Fixture.bytes("formats/bmp_rgb24.bmp"))
+        let webp = [UInt8](try Fixture.bytes("formats/webp_lossy.webp"))
+        for cut in [2, 20, 60, bmp.count - 1] {
+            XCTAssertThrowsError(try ImageDecoder.decode(Data(bmp.prefix(cut)), name: "cut.bmp")) { e in
+                XCTAssertTrue("\(e)".contains("cut.bmp"), "\(e)")
+            }
+        }
+        for cut in [4, 12, 30, webp.count - 10] {
+            XCTAssertThrowsError(try ImageDecoder.decode(Data(webp.prefix(cut)), name: "cut.webp")) { e in
+                XCTAssertTrue("\(e)".contains("cut.webp"), "\(e)")
+            }
+        }
+        var huge = bmp
+        huge.replaceSubrange(18..<26, with: [0x40, 0x9C, 0, 0, 0x40, 0x9C, 0, 0])   // 40000 × 40000
+        XCTAssertThrowsError(try ImageDecoder.decode(Data(huge), name: "huge.bmp")) { e in
+            XCTAssertEqual((e as? ImageError)?.kind, .tooLarge(width: 40000, height: 40000, limit: DecodeOptions().maxPixels))
+        }
+        var rle = [UInt8](try Fixture.bytes("formats/bmp_palette8.bmp"))
+        rle[30] = 1   // BI_RLE8
+        XCTAssertThrowsError(try ImageDecoder.decode(Data(rle), name: "rle.bmp")) { e in
+            XCTAssertTrue("\(e)".contains("RLE-compressed"), "\(e)")
+        }
+        var zero = bmp
+        zero.replaceSubrange(18..<22, with: [0, 0, 0, 0])
+        XCTAssertThrowsError(try ImageDecoder.decode(Data(zero), name: "zero.bmp")) { e in
+            XCTAssertEqual((e as? ImageError)?.kind, .zeroSize)
+        }
+    }
+
     func testFormatIsSniffedNotTakenFromExtension() throws {
         let png = try Fixture.bytes("corpus/png_rgb8.png")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vz-sniff-\(getpid())")

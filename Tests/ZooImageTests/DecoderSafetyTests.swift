@@ -99,7 +99,7 @@ final class DecoderSafetyTests: XCTestCase {
         try Data("this is text, whatever the extension says".utf8).write(to: url)
         XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: url)) { e in
             XCTAssertEqual((e as? ImageError)?.kind, .unsupportedFormat)
-            XCTAssertTrue("\(e)".contains(url.path) && "\(e)".contains("not a JPEG or PNG"), "\(e)")
+            XCTAssertTrue("\(e)".contains(url.path) && "\(e)".contains("not a JPEG, PNG, WebP or BMP"), "\(e)")
         }
     }
 

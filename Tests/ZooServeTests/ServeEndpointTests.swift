@@ -3,11 +3,15 @@ import XCTest
 import ZooPipelines
 @testable import ZooServe
 import ZooTestSupport
+import Logging
 
 /// Every endpoint and error path against a real server on a random loopback port with the real yolov3-tiny.
 final class ServeEndpointTests: XCTestCase {
     func testInfoEndpoints() async throws {
-        let (server, client) = try await ServeTestSupport.start(try ServeTestSupport.configuration())
+        let lines = LineBox()
+        let (server, client) = try await ServeTestSupport.start(try ServeTestSupport.configuration { c in
+            c.accessLog = AccessLog(logger: Logger(label: "test") { JSONLogHandler(label: $0, sink: { lines.append($0) }) })
+        })
         do {
             let health = try await client.send("GET", "/healthz")
             XCTAssertEqual(health.status, 200)
@@ -53,6 +57,19 @@ final class ServeEndpointTests: XCTestCase {
             XCTAssertTrue(m.contains("vz_inference_queue_depth 0"), m)
             XCTAssertTrue(m.contains("vz_model_load_seconds{model=\"yolov3-tiny\"} "), m)
             XCTAssertTrue(m.contains("vz_ready 1"), m)
+
+            // The access log: one JSON object per request, the detect request with its status, size and time.
+            _ = try await client.send("GET", "/healthz?api_key=secret")
+            let logged = lines.all.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            XCTAssertEqual(logged.count, lines.all.count, "every line is one JSON object: \(lines.all)")
+            let detect = try XCTUnwrap(logged.first { $0["path"] as? String == "/v1/detect" }, "\(lines.all)")
+            XCTAssertEqual(detect["method"] as? String, "POST")
+            XCTAssertEqual(detect["status"] as? Int, 200)
+            XCTAssertEqual(detect["msg"] as? String, "request")
+            XCTAssertEqual(detect["bytes_in"] as? Int, try ServeTestSupport.dogJPEG().count)
+            XCTAssertGreaterThan(detect["duration_ms"] as? Double ?? 0, 0)
+            XCTAssertNotNil((detect["time"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression))
+            XCTAssertFalse(lines.all.joined().contains("secret"), "the query string (an api_key) is never logged")
         } catch { try await server.shutdown(); throw error }
         try await server.shutdown()
     }
@@ -163,7 +180,7 @@ final class ServeEndpointTests: XCTestCase {
                 XCTAssertTrue(msg.contains(fragment), "'\(msg)' lacks '\(fragment)'", file: file, line: line)
             }
             let dog = try ServeTestSupport.dogJPEG()
-            try expect(await client.send("POST", "/v1/detect", body: Data("hello, not an image".utf8), contentType: "text/plain"), 400, "not a JPEG or PNG")
+            try expect(await client.send("POST", "/v1/detect", body: Data("hello, not an image".utf8), contentType: "text/plain"), 400, "not a JPEG, PNG, WebP or BMP")
             try expect(await client.send("POST", "/v1/detect", body: Data(), contentType: "image/jpeg"), 400, "empty")
             try expect(await client.send("POST", "/v1/detect", body: dog.prefix(dog.count / 3), contentType: "image/jpeg"), 400, "truncated")
             try expect(await client.send("POST", "/v1/detect", body: Data(repeating: 0xFF, count: (1 << 20) + 1), contentType: "image/jpeg"), 413, "limit of 1048576 bytes")
@@ -191,3 +208,11 @@ final class ServeEndpointTests: XCTestCase {
     }
 }
 
+
+/// Lines captured from a log sink (any thread).
+final class LineBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}

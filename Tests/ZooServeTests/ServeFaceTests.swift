@@ -120,7 +120,7 @@ final class ServeFaceTests: XCTestCase {
                     try expect(await post(route, [("image1", "a.jpg", a), ("image2", "blank.png", blank)]), 422, ["image2", "blank.png", "no face found"])
                     try expect(await post(route, [("image1", nil, blank), ("image2", nil, a)]), 422, ["image1: no face found"])
                     // Not an image: 400 naming the field.
-                    try expect(await post(route, [("image1", "a.jpg", a), ("image2", "notes.txt", Data("hello, not an image".utf8))]), 400, ["image2 'notes.txt'", "not a JPEG or PNG"])
+                    try expect(await post(route, [("image1", "a.jpg", a), ("image2", "notes.txt", Data("hello, not an image".utf8))]), 400, ["image2 'notes.txt'", "not a JPEG, PNG, WebP or BMP"])
                     // A truncated JPEG: 400 from the decoder, naming the field.
                     try expect(await post(route, [("image1", "half.jpg", a.prefix(a.count / 3)), ("image2", "a.jpg", a)]), 400, ["image1", "half.jpg"])
                     // Missing field: 400 naming it.

@@ -74,14 +74,20 @@ final class ServeUnitTests: XCTestCase {
         m.observeStage(model: "yolov3-tiny", stage: "inference", seconds: 2)
         m.modelLoaded("yolov3-tiny", seconds: 0.25)
         let text = m.render()
-        XCTAssertTrue(text.contains("vz_http_requests_total{route=\"/v1/detect\",method=\"POST\",status=\"200\"} 1\n"))
-        XCTAssertTrue(text.contains("vz_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.025\"} 0\n"))
-        XCTAssertTrue(text.contains("vz_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.05\"} 1\n"))
-        XCTAssertTrue(text.contains("vz_stage_duration_seconds_bucket{model=\"yolov3-tiny\",stage=\"inference\",le=\"1\"} 1\n"))
-        XCTAssertTrue(text.contains("vz_stage_duration_seconds_bucket{model=\"yolov3-tiny\",stage=\"inference\",le=\"+Inf\"} 2\n"))
-        XCTAssertTrue(text.contains("vz_stage_duration_seconds_sum{model=\"yolov3-tiny\",stage=\"inference\"} 2.02\n"))
-        XCTAssertTrue(text.contains("vz_model_load_seconds{model=\"yolov3-tiny\"} 0.25\n"))
-        XCTAssertTrue(text.contains("vz_http_requests_in_flight 0\n"))
+        // swift-prometheus prints Doubles with Swift's `description` ("1.0", "0.25"); counters as integers.
+        XCTAssertTrue(text.contains("vz_http_requests_total{route=\"/v1/detect\",method=\"POST\",status=\"200\"} 1\n"), text)
+        XCTAssertTrue(text.contains("vz_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.025\"} 0\n"), text)
+        XCTAssertTrue(text.contains("vz_http_request_duration_seconds_bucket{route=\"/v1/detect\",le=\"0.05\"} 1\n"), text)
+        XCTAssertTrue(text.contains("vz_stage_duration_seconds_bucket{model=\"yolov3-tiny\",stage=\"inference\",le=\"1.0\"} 1\n"), text)
+        XCTAssertTrue(text.contains("vz_stage_duration_seconds_bucket{model=\"yolov3-tiny\",stage=\"inference\",le=\"+Inf\"} 2\n"), text)
+        XCTAssertTrue(text.contains("vz_stage_duration_seconds_sum{model=\"yolov3-tiny\",stage=\"inference\"} 2.02\n"), text)
+        XCTAssertTrue(text.contains("vz_model_load_seconds{model=\"yolov3-tiny\"} 0.25\n"), text)
+        XCTAssertTrue(text.contains("vz_http_requests_in_flight 0.0\n"), text)
+        // A client-chosen method is reported as OTHER, so it cannot grow the registry.
+        m.requestStarted()
+        m.requestFinished(route: "other", method: "BREW", status: 404, seconds: 0.001)
+        XCTAssertTrue(m.render().contains("vz_http_requests_total{route=\"other\",method=\"OTHER\",status=\"404\"} 1\n"))
+        XCTAssertFalse(m.render().contains("BREW"))
         // Every sample line is `name{labels} value` or `name value`; every family has HELP and TYPE.
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             XCTAssertNotNil(line.range(of: #"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$"#, options: .regularExpression), String(line))
@@ -126,5 +132,20 @@ final class ServeMultipartLimitTests: XCTestCase {
         }
         let t5k = try best(small, parts: 5_000), t50k = try best(body, parts: 50_000)
         XCTAssertLessThan(t50k, 30 * t5k + 0.02, "5,000 parts: \(t5k) s, 50,000 parts: \(t50k) s (not linear)")
+    }
+}
+
+/// The OpenAPI document is the route table (issue 15 item 8): the router registers its operations, and nothing else.
+final class ServeRouteTests: XCTestCase {
+    func testDocumentIsTheRouteTable() throws {
+        let keys = Set(OpenAPIDocument.operations.map(\.key))
+        XCTAssertEqual(keys, ["GET /", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json", "GET /v1/models",
+                              "POST /v1/detect", "POST /v1/vision/detection", "POST /v1/faces/verify", "POST /v1/vision/face/match"])
+        XCTAssertEqual(ServeMiddleware.methods["/v1/detect"], ["POST"])
+        XCTAssertEqual(ServeMiddleware.methods["/metrics"], ["GET"])
+        XCTAssertNil(ServeMiddleware.methods["/v1/nothing"])
+        // Building the router checks both directions (a handler per operation, an operation per handler).
+        var c = ServeConfiguration(); c.faces = nil
+        _ = VisionServer(service: VisionService(configuration: c)).makeRouter()
     }
 }

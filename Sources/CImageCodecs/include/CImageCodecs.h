@@ -60,6 +60,26 @@ int vz_png_info(const uint8_t *data, size_t size, vz_png_info_t *info, char *err
 int vz_png_decode_rgb(const uint8_t *data, size_t size, int width, int height, uint8_t *rgb,
                       uint8_t bg_r, uint8_t bg_g, uint8_t bg_b, char *err, size_t errlen);
 
+/* Decodes a gray or palette PNG as one byte per pixel WITHOUT colour conversion: the palette index or the gray
+ * value (1/2/4-bit unpacked, not rescaled) — a segmentation label map. RGB(A), gray+alpha and 16-bit are refused. */
+int vz_png_decode_labels(const uint8_t *data, size_t size, int width, int height, uint8_t *labels,
+                         char *err, size_t errlen);
+
+/* Header facts about a WebP stream (RIFF "WEBP", VP8 / VP8L / VP8X). */
+typedef struct {
+    int width, height;
+    int has_alpha;
+    int has_animation;  /* animated WebP: refused (a detector reads one frame; say so rather than guess) */
+    int lossless;       /* 1 for VP8L */
+} vz_webp_info_t;
+
+int vz_webp_info(const uint8_t *data, size_t size, vz_webp_info_t *info, char *err, size_t errlen);
+
+/* Decodes a still WebP to RGB8 with libwebp; alpha (if any) is composited onto (bg_r, bg_g, bg_b) with the
+ * PNG path's arithmetic. */
+int vz_webp_decode_rgb(const uint8_t *data, size_t size, int width, int height, uint8_t *rgb,
+                       uint8_t bg_r, uint8_t bg_g, uint8_t bg_b, char *err, size_t errlen);
+
 /* Encoders: on success `*out` is a malloc'ed buffer of `*out_size` bytes that the caller frees with vz_free. */
 int vz_png_encode_rgb(const uint8_t *rgb, int width, int height, uint8_t **out, size_t *out_size,
                       char *err, size_t errlen);
