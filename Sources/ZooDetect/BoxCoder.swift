@@ -52,6 +52,20 @@ extension BoxCoder {
         Box(x1: x - l, y1: y - t, x2: x + r, y2: y + b)
     }
 
+    /// torchvision `BoxLinearCoder.decode` (FCOS): the box whose sides lie `l, t, r, b` from the reference box's
+    /// centre, in units of its width/height when `normalizedBySize` (`l · w` …), same Float32 operation order.
+    @inline(__always)
+    public static func linear(_ l: Float, _ t: Float, _ r: Float, _ b: Float, relativeTo ref: Box,
+                              normalizedBySize: Bool = true) -> Box {
+        let cx = 0.5 * (ref.x1 + ref.x2), cy = 0.5 * (ref.y1 + ref.y2)
+        var l = l, t = t, rr = r, b = b
+        if normalizedBySize {
+            let w = ref.x2 - ref.x1, h = ref.y2 - ref.y1
+            l *= w; t *= h; rr *= w; b *= h
+        }
+        return Box(x1: cx - l, y1: cy - t, x2: cx + rr, y2: cy + b)
+    }
+
     /// SSD `decode` (Pytorch_Retinaface `utils/box_utils.py`) with variances `(v0, v1)`: centre
     /// `prior.c + d.c · v0 · prior.size`, size `prior.size · exp(d.size · v1)`; corners `(x1, y1, x1 + w, y1 + h)`.
     /// Units are the prior's (relative to the input for RetinaFace).

@@ -31,16 +31,24 @@ final class FasterRCNNTests: XCTestCase {
         var detections_input_pixels: Dets; var detections: Dets
     }
 
-    static func fixture() throws -> Fixture {
-        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestData.fixture("torchvision/faster_rcnn_r50_fpn.json")))
+    static func fixture(_ name: String = "faster_rcnn_r50_fpn") throws -> Fixture {
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestData.fixture("torchvision/\(name).json")))
     }
 
     static func model() throws -> FasterRCNN {
-        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            throw XCTSkip("weights/torchvision-random/fasterrcnn_resnet50_fpn_random.pth absent: generate it with "
-                          + "~/.cache/vz-ref-venv/bin/python scripts/make_torchvision_fixtures.py --checkpoint-only")
+        try model("fasterrcnn_resnet50_fpn_random.pth", .resnet50FPN, only: "faster")
+    }
+
+    /// The generator's checkpoint `file` as `architecture`, with the fixture's transform (min_size 320; the 320
+    /// variant's own max_size 640).
+    static func model(_ file: String, _ architecture: FasterRCNN.Architecture, only: String) throws -> FasterRCNN {
+        let url = TestData.packageRoot.appendingPathComponent("weights/torchvision-random/\(file)")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("weights/torchvision-random/\(file) absent: generate it with "
+                          + "~/.cache/vz-ref-venv/bin/python scripts/make_torchvision_fixtures.py --only \(only) --checkpoint-only")
         }
-        return try FasterRCNN(checkpoint: checkpoint, transform: GeneralizedRCNNTransform(minSize: 320, maxSize: 1333))
+        return try FasterRCNN(checkpoint: url, architecture: architecture,
+                              transform: GeneralizedRCNNTransform(minSize: 320, maxSize: architecture.transform.maxSize))
     }
 
     /// The fixture's synthetic image: pixel(y, x, c) = (3x + 5y + 70c + (x·y) % 31) % 256.
@@ -122,8 +130,44 @@ final class FasterRCNNTests: XCTestCase {
     /// Every stage against torchvision: transform, FPN levels, RPN head, proposals (set and order), and — fed the
     /// reference proposals — RoI features, logits, deltas and detections; then the whole pipeline end to end.
     func testEveryStageMatchesTorchvision() throws {
-        let f = try Self.fixture()
-        let net = try Self.model()
+        try checkEveryStage(try Self.model(), try Self.fixture(), "Faster R-CNN R50-FPN", file: "fasterrcnn_resnet50_fpn_random.pth")
+    }
+
+    func testMobileNetV3LargeFPNMatchesTorchvision() throws {
+        let net = try Self.model("fasterrcnn_mobilenet_v3_large_fpn_random.pth", .mobileNetV3LargeFPN, only: "mobilenet")
+        try checkEveryStage(net, try Self.fixture("faster_rcnn_mobilenet_v3_large_fpn"), "Faster R-CNN MobileNetV3-Large-FPN",
+                            file: "fasterrcnn_mobilenet_v3_large_fpn_random.pth")
+    }
+
+    func testMobileNetV3Large320FPNMatchesTorchvision() throws {
+        let net = try Self.model("fasterrcnn_mobilenet_v3_large_fpn_random.pth", .mobileNetV3Large320FPN, only: "mobilenet")
+        XCTAssertEqual([net.rpn.preNMSTopN, net.rpn.postNMSTopN], [150, 150])
+        XCTAssertEqual(net.rpn.scoreThreshold, 0.05)
+        try checkEveryStage(net, try Self.fixture("faster_rcnn_mobilenet_v3_large_320_fpn"), "Faster R-CNN MobileNetV3-Large-320-FPN",
+                            file: "fasterrcnn_mobilenet_v3_large_fpn_random.pth")
+    }
+
+    func testResNet50FPNv2MatchesTorchvision() throws {
+        let net = try Self.model("fasterrcnn_resnet50_fpn_v2_random.pth", .resnet50FPNv2, only: "v2")
+        try checkEveryStage(net, try Self.fixture("faster_rcnn_r50_fpn_v2"), "Faster R-CNN R50-FPN v2", file: "fasterrcnn_resnet50_fpn_v2_random.pth")
+    }
+
+    /// MobileNetV3-Large's declared outputs are torchvision's (`_mobilenet_extractor`: features 13 and 16, both at
+    /// stride 32) and its SE widths `_make_divisible(expanded // 4, 8)`.
+    func testMobileNetV3LayoutIsTorchvisions() {
+        XCTAssertEqual(MobileNetV3.fpnReturnLayers, [13, 16])
+        XCTAssertEqual(MobileNetV3.large.filter(\.squeezeExcite).map(\.squeezeChannels), [24, 32, 32, 120, 168, 168, 240, 240])
+        XCTAssertEqual(FasterRCNN.Architecture.mobileNetV3LargeFPN.anchorGenerator.anchorsPerLocation, [15, 15, 15])
+        XCTAssertEqual(FasterRCNN.Architecture.mobileNetV3Large320FPN.transform, GeneralizedRCNNTransform(minSize: 320, maxSize: 640))
+    }
+
+    /// Every stage against torchvision (see `testEveryStageMatchesTorchvision`) for the model of checkpoint `file`.
+    func checkEveryStage(_ net: FasterRCNN, _ f: Fixture, _ title: String, file: String) throws {
+        let sd = try TorchPickle.loadStateDict(contentsOf: TestData.packageRoot.appendingPathComponent("weights/torchvision-random/\(file)"))
+        for (k, expected) in f.checksums {
+            let s = try sd.tensor(k).toArray().reduce(0.0) { $0 + Double($1) }
+            XCTAssertEqual(s, expected, accuracy: 1e-5 * max(1, abs(expected)), "\(k): not the fixture's checkpoint (re-run the generator)")
+        }
         let img = Self.image(f)
         let x = Tensor(zeros: net.transform.tensorShape(height: img.height, width: img.width))
         let r = net.transform.apply(img, into: x)
@@ -132,11 +176,13 @@ final class FasterRCNNTests: XCTestCase {
 
         let s = try net.forward(x, imageHeight: r.height, imageWidth: r.width)
         var report: [String] = []
-        for (i, name) in ["0", "1", "2", "3", "pool"].enumerated() {
-            let rec = try XCTUnwrap(f.features[name])
+        XCTAssertEqual(Set(net.fpn.outputs.map(\.name)), Set(f.features.keys))
+        for (i, spec) in net.fpn.outputs.enumerated() {
+            let name = spec.name, rec = try XCTUnwrap(f.features[name])
             report.append("fpn \(name) \(compare(s.features[i], rec, "fpn \(name)"))")
         }
-        for l in 0..<5 {
+        XCTAssertEqual(s.objectness.count, f.rpn_head.objectness.count)
+        for l in 0..<f.rpn_head.objectness.count {
             report.append("objectness \(l) \(compare(s.objectness[l], f.rpn_head.objectness[l], "objectness \(l)"))")
             report.append("rpn deltas \(l) \(compare(s.rpnDeltas[l], f.rpn_head.deltas[l], "rpn deltas \(l)"))")
         }
@@ -151,7 +197,7 @@ final class FasterRCNNTests: XCTestCase {
         compare(b.detections, f.detections_input_pixels, "detections (reference proposals)")
         compare(s.detections, f.detections_input_pixels, "detections (own proposals)")
         compare(try net.detect(img), f.detections, "detections in image pixels")
-        print("Faster R-CNN R50-FPN worst |ours − torchvision| / scale per stage: " + report.joined(separator: ", "))
+        print("\(title) worst |ours − torchvision| / scale per stage: " + report.joined(separator: ", "))
     }
 
     /// A missing tensor, a tensor of the wrong shape and a tensor the model does not use are each refused with

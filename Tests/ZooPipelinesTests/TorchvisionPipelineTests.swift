@@ -6,7 +6,7 @@ import ZooModels
 @testable import ZooPipelines
 import ZooTestSupport
 
-/// `faster-rcnn-resnet50-fpn` and `retinanet-resnet50-fpn` through the detection pipeline (`.shortestSide` preprocessing = torchvision's
+/// `faster-rcnn-resnet50-fpn`, `retinanet-resnet50-fpn`, `fcos-resnet50-fpn` (and the other torchvision entries) through the detection pipeline (`.shortestSide` preprocessing = torchvision's
 /// `GeneralizedRCNNTransform`, the model's own NMS, boxes back to image pixels, COCO ids → names) against
 /// torchvision's `model(images)` on the seeded random checkpoint of scripts/make_torchvision_fixtures.py.
 final class TorchvisionPipelineTests: XCTestCase {
@@ -31,6 +31,21 @@ final class TorchvisionPipelineTests: XCTestCase {
 
     func testRetinaNetPipelineMatchesTorchvision() throws {
         try check("retinanet-resnet50-fpn", checkpoint: "retinanet_resnet50_fpn_random.pth", fixture: "retinanet_r50_fpn.json")
+    }
+
+    func testMobileNetPipelinesMatchTorchvision() throws {
+        try check("faster-rcnn-mobilenet-v3-large-fpn", checkpoint: "fasterrcnn_mobilenet_v3_large_fpn_random.pth",
+                  fixture: "faster_rcnn_mobilenet_v3_large_fpn.json")
+        try check("faster-rcnn-mobilenet-v3-large-320-fpn", checkpoint: "fasterrcnn_mobilenet_v3_large_fpn_random.pth",
+                  fixture: "faster_rcnn_mobilenet_v3_large_320_fpn.json")
+    }
+
+    func testResNet50FPNv2PipelineMatchesTorchvision() throws {
+        try check("faster-rcnn-resnet50-fpn-v2", checkpoint: "fasterrcnn_resnet50_fpn_v2_random.pth", fixture: "faster_rcnn_r50_fpn_v2.json")
+    }
+
+    func testFCOSPipelineMatchesTorchvision() throws {
+        try check("fcos-resnet50-fpn", checkpoint: "fcos_resnet50_fpn_random.pth", fixture: "fcos_r50_fpn.json")
     }
 
     /// Same detections as torchvision, labels as names (91-id → 80-name map), scores to 1e-4 relative, boxes to
@@ -68,5 +83,9 @@ final class TorchvisionPipelineTests: XCTestCase {
         XCTAssertEqual(p.content(for: Image(width: 2000, height: 300)).width, 1333)
         XCTAssertEqual(p.shape(for: Image(width: 2000, height: 300)), [1, 3, 224, 1344])
         XCTAssertThrowsError(try Preprocess(input: card.input, size: 33))
+        // The _320_ MobileNet entry: min_size 320, max_size 640.
+        let small = try Preprocess(input: ModelZoo.entry(named: "faster-rcnn-mobilenet-v3-large-320-fpn").card.input)
+        XCTAssertEqual(small.shape(for: Image(width: 640, height: 480)), [1, 3, 320, 448])
+        XCTAssertEqual(small.content(for: Image(width: 2000, height: 300)).width, 640)
     }
 }

@@ -108,7 +108,8 @@ final class WeightsHTTPPullTests: XCTestCase {
     }
 
     func testTorchvisionEntriesPointAtTorchvisionsFiles() throws {
-        for name in ["faster-rcnn-resnet50-fpn", "retinanet-resnet50-fpn"] {
+        for name in ["faster-rcnn-resnet50-fpn", "faster-rcnn-resnet50-fpn-v2", "faster-rcnn-mobilenet-v3-large-fpn",
+                     "faster-rcnn-mobilenet-v3-large-320-fpn", "retinanet-resnet50-fpn", "fcos-resnet50-fpn"] {
             let c = try ModelZoo.entry(named: name).card
             guard case .http(let base, _) = c.source else { return XCTFail("\(name) is not an http source") }
             XCTAssertEqual(base, "https://download.pytorch.org/models")

@@ -3,14 +3,44 @@ import ZooDetect
 import ZooImage
 import ZooNN
 
-/// Faster R-CNN with a ResNet-50-FPN backbone (Ren et al. 2015; Lin et al. 2017), from a torchvision `state_dict`
-/// (`fasterrcnn_resnet50_fpn`'s keys: `backbone.body.*`, `backbone.fpn.*`, `rpn.head.*`, `roi_heads.*`).
+/// Faster R-CNN (Ren et al. 2015; Lin et al. 2017) as torchvision's four builders make it, from a torchvision
+/// `state_dict` (keys `backbone.body.*`, `backbone.fpn.*`, `rpn.head.*`, `roi_heads.*`).
 ///
-/// image → `GeneralizedRCNNTransform` → `ResNet` (layers 1–4) → `FPN` ("0"–"3" + "pool") → `RegionProposalNetwork`
-/// (1000 proposals) → `RoIHeads` (MultiScaleRoIAlign → TwoMLPHead → FastRCNNPredictor → per-class NMS) → boxes in
-/// original pixels. Port of torchvision `models/detection/generalized_rcnn.py` / `faster_rcnn.py`. Not thread-safe.
+/// image → `GeneralizedRCNNTransform` → backbone (`ResNet` layers 1–4, or `MobileNetV3` features 13 and 16) → `FPN`
+/// (+ "pool") → `RegionProposalNetwork` → `RoIHeads` (MultiScaleRoIAlign over the FPN levels but "pool" → box head →
+/// FastRCNNPredictor → per-class NMS) → boxes in original pixels.
+/// Port of torchvision `models/detection/generalized_rcnn.py` / `faster_rcnn.py`. Not thread-safe.
 public final class FasterRCNN {
-    public let backbone: ResNet
+    /// torchvision's builders.
+    public enum Architecture: Sendable, Equatable {
+        /// `fasterrcnn_resnet50_fpn`: FrozenBN ResNet-50, plain FPN, 1-conv RPN head, `TwoMLPHead`.
+        case resnet50FPN
+        /// `fasterrcnn_resnet50_fpn_v2`: BatchNorm ResNet-50 and FPN (folded), 2-conv RPN head, `FastRCNNConvFCHead`.
+        case resnet50FPNv2
+        /// `fasterrcnn_mobilenet_v3_large_fpn`: MobileNetV3-Large (features 13, 16) + FPN, 15 anchors per location
+        /// on 3 levels, RPN score threshold 0.05.
+        case mobileNetV3LargeFPN
+        /// `fasterrcnn_mobilenet_v3_large_320_fpn`: as above with `min_size` 320, `max_size` 640 and 150/150 RPN
+        /// proposals before/after NMS.
+        case mobileNetV3Large320FPN
+
+        var isMobileNet: Bool { self == .mobileNetV3LargeFPN || self == .mobileNetV3Large320FPN }
+
+        /// The builder's `GeneralizedRCNNTransform`.
+        public var transform: GeneralizedRCNNTransform {
+            self == .mobileNetV3Large320FPN ? GeneralizedRCNNTransform(minSize: 320, maxSize: 640) : GeneralizedRCNNTransform()
+        }
+
+        /// The builder's anchors: `_default_anchorgen` (one size per level), or `((32, 64, 128, 256, 512),) × 3` for
+        /// MobileNet; ratios 0.5, 1, 2 everywhere.
+        public var anchorGenerator: AnchorGenerator {
+            isMobileNet ? AnchorGenerator(sizes: Array(repeating: [32, 64, 128, 256, 512], count: 3), aspectRatios: Array(repeating: [0.5, 1, 2], count: 3))
+                : .fasterRCNNFPN
+        }
+    }
+
+    public let architecture: Architecture
+    public let backbone: any Backbone
     public let fpn: FPN
     public var rpn: RegionProposalNetwork
     public var roiHeads: RoIHeads
@@ -29,27 +59,42 @@ public final class FasterRCNN {
     }
 
     /// Builds the model from a torchvision checkpoint (zip or legacy `torch.save`), every key used; the class count
-    /// (with background; 91 for COCO) is the checkpoint's.
-    /// `batchNormEps`: see `ResNet` (0 for torchvision's own COCO_V1 file).
-    public convenience init(checkpoint url: URL, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
-        try self.init(stateDict: try TorchPickle.loadStateDict(contentsOf: url), transform: transform, batchNormEps: batchNormEps)
+    /// (with background; 91 for COCO) is the checkpoint's. `transform` nil: the architecture's.
+    /// `batchNormEps`: see `ResNet` (0 for torchvision's own `fasterrcnn_resnet50_fpn` COCO_V1 file).
+    public convenience init(checkpoint url: URL, architecture: Architecture = .resnet50FPN, transform: GeneralizedRCNNTransform? = nil,
+                            batchNormEps: Float = 1e-5) throws {
+        try self.init(stateDict: try TorchPickle.loadStateDict(contentsOf: url), architecture: architecture, transform: transform,
+                      batchNormEps: batchNormEps)
     }
 
     /// Builds the model from tensors already read (errors name `stateDict.file` and the key).
-    public init(stateDict: TorchStateDict, transform: GeneralizedRCNNTransform = .init(), batchNormEps: Float = 1e-5) throws {
+    public init(stateDict: TorchStateDict, architecture: Architecture = .resnet50FPN, transform: GeneralizedRCNNTransform? = nil,
+                batchNormEps: Float = 1e-5) throws {
         var w = TorchWeightImporter(stateDict)
         let classKey = "roi_heads.box_predictor.cls_score.weight"
         guard let classes = w.shape(classKey)?.first, classes >= 2, classes <= 100_000 else {
             throw TorchPickleError(file: stateDict.file, "\(classKey) is missing or malformed: not a torchvision Faster R-CNN checkpoint")
         }
-        backbone = try ResNet(&w, path: "backbone.body", depth: .resnet50, returnLayers: [1, 2, 3, 4], batchNormEps: batchNormEps)
-        fpn = try FPN(&w, path: "backbone.fpn", inputs: backbone.outputs, outChannels: 256, extra: .maxPool)
-        let anchors = AnchorGenerator.fasterRCNNFPN
-        rpn = RegionProposalNetwork(head: try RPNHead(&w, "rpn.head", channels: 256, anchors: anchors.anchorsPerLocation[0]),
+        let bodyKey = architecture.isMobileNet ? "backbone.body.0.0.weight" : "backbone.body.conv1.weight"
+        guard w.has(bodyKey) else {
+            throw TorchPickleError(file: stateDict.file, "missing tensor \(bodyKey): not a \(architecture.isMobileNet ? "MobileNetV3" : "ResNet") "
+                                   + "Faster R-CNN checkpoint (another architecture's file?)")
+        }
+        let v2 = architecture == .resnet50FPNv2
+        backbone = architecture.isMobileNet
+            ? try MobileNetV3(&w, path: "backbone.body", eps: batchNormEps)
+            : try ResNet(&w, path: "backbone.body", depth: .resnet50, returnLayers: [1, 2, 3, 4], batchNormEps: batchNormEps)
+        fpn = try FPN(&w, path: "backbone.fpn", inputs: backbone.outputs, outChannels: 256, extra: .maxPool,
+                      batchNorm: v2, batchNormEps: batchNormEps)
+        let anchors = architecture.anchorGenerator
+        rpn = RegionProposalNetwork(head: try RPNHead(&w, "rpn.head", channels: 256, anchors: anchors.anchorsPerLocation[0], convDepth: v2 ? 2 : 1),
                                     anchorGenerator: anchors)
-        roiHeads = try RoIHeads(&w, "roi_heads", channels: 256, classes: classes)
+        if architecture.isMobileNet { rpn.scoreThreshold = 0.05 }
+        if architecture == .mobileNetV3Large320FPN { rpn.preNMSTopN = 150; rpn.postNMSTopN = 150 }
+        roiHeads = try RoIHeads(&w, "roi_heads", channels: 256, classes: classes, boxHead: v2 ? .convFC : .twoMLP, batchNormEps: batchNormEps)
         try w.finish()
-        self.transform = transform
+        self.architecture = architecture
+        self.transform = transform ?? architecture.transform
     }
 
     /// Runs every stage on `x` (`1, 3, H, W`, the transform's output) holding an image of `imageHeight × imageWidth`.
@@ -58,7 +103,7 @@ public final class FasterRCNN {
         arena.reset()
         let ctx = ForwardContext(arena: arena, workspace: workspace)
         var s = Stages()
-        s.features = fpn(backbone(x, ctx), ctx)
+        s.features = try fpn(backbone(x, ctx), ctx)
         try Interruption.check()
         (s.objectness, s.rpnDeltas) = rpn.head(s.features, ctx)
         (s.proposals, s.proposalScores) = rpn.proposals(objectness: s.objectness, deltas: s.rpnDeltas,
@@ -66,7 +111,8 @@ public final class FasterRCNN {
                                                         imageHeight: imageHeight, imageWidth: imageWidth)
         if let given { s.proposals = given }
         try Interruption.check()
-        let levels = Array(s.features.prefix(4))   // MultiScaleRoIAlign's featmap_names "0"…"3"
+        // MultiScaleRoIAlign's featmap_names "0"…"3": the FPN levels present, not "pool".
+        let levels = zip(fpn.outputs, s.features).filter { $0.0.name != "pool" }.map(\.1)
         s.roiFeatures = roiHeads.roiFeatures(levels, proposals: s.proposals, imageHeight: imageHeight, imageWidth: imageWidth, ctx)
         (s.classLogits, s.boxDeltas) = roiHeads.predict(s.roiFeatures, ctx)
         s.detections = roiHeads.postprocess(logits: s.classLogits, deltas: s.boxDeltas, proposals: s.proposals,

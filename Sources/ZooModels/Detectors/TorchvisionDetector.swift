@@ -24,6 +24,14 @@ extension RetinaNet: TorchvisionDetectionNetwork {
     }
 }
 
+extension FCOS: TorchvisionDetectionNetwork {
+    /// FCOS has no background logit: label 0 is scored like any other (torchvision's COCO file never predicts it).
+    public var labelCount: Int { head.classes }
+    public func detections(_ x: Tensor, imageHeight: Int, imageWidth: Int) throws -> [Detection] {
+        try forward(x, imageHeight: imageHeight, imageWidth: imageWidth).detections
+    }
+}
+
 /// A torchvision detector as the detection pipeline drives it: the pipeline's `.shortestSide` preprocessing is
 /// torchvision's `GeneralizedRCNNTransform`, the network does its own per-class NMS (`postprocessing` `.none`), and
 /// label ids are mapped to names (torchvision's 91 COCO ids → the 80 `COCOClassNames`, background and "N/A" never
@@ -75,12 +83,15 @@ public final class TorchvisionDetector: ObjectDetectionModel {
         }
     }
 
-    /// GeneralizedRCNNTransform(min_size=800, max_size=1333): shorter side 800, longer ≤ 1333, ImageNet mean/std.
-    static let input = ModelInput(width: 1333, height: 800, channelOrder: .rgb, scale: 1.0 / 255,
-                                  mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: .shortestSide, sizeMultiple: 32)
+    /// GeneralizedRCNNTransform(min_size, max_size): shorter side `min_size`, longer ≤ `max_size`, ImageNet mean/std.
+    static func input(_ t: GeneralizedRCNNTransform = .init()) -> ModelInput {
+        ModelInput(width: t.maxSize, height: t.minSize, channelOrder: .rgb, scale: 1.0 / 255,
+                   mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: .shortestSide, sizeMultiple: 32)
+    }
 
-    static func card(_ name: String, family: String, file: String, weights: String, map: String) -> ModelCard {
-        ModelCard(name: name, family: family, task: .detection, input: input, classes: 80, folder: name,
+    static func card(_ name: String, family: String, file: String, weights: String, map: String,
+                     transform: GeneralizedRCNNTransform = .init()) -> ModelCard {
+        ModelCard(name: name, family: family, task: .detection, input: input(transform), classes: 80, folder: name,
                   files: [WeightFile(file)],
                   source: .http(base: "https://download.pytorch.org/models",
                                 note: "torchvision 0.29.1 \(weights) \(file), sha256 prefix in the name checked as torch.hub does; VZ_WEIGHTS_MIRROR overrides the host; or `vz detect --model \(name) --weights FILE.pth`"),
@@ -96,11 +107,39 @@ public final class TorchvisionDetector: ObjectDetectionModel {
                        let url = folder.appendingPathComponent(card.files[0].name)
                        return try TorchvisionDetector(FasterRCNN(checkpoint: url, batchNormEps: batchNormEps(url)), card: card, file: url.path)
                    }),
+        ModelEntry(card: card("faster-rcnn-resnet50-fpn-v2", family: "torchvision-faster-rcnn", file: "fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth",
+                              weights: "FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1", map: "46.7"),
+                   factory: .detector { folder, card in
+                       let url = folder.appendingPathComponent(card.files[0].name)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .resnet50FPNv2), card: card, file: url.path)
+                   }),
+        ModelEntry(card: card("faster-rcnn-mobilenet-v3-large-fpn", family: "torchvision-faster-rcnn",
+                              file: "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth",
+                              weights: "FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1", map: "32.8"),
+                   factory: .detector { folder, card in
+                       let url = folder.appendingPathComponent(card.files[0].name)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .mobileNetV3LargeFPN), card: card, file: url.path)
+                   }),
+        ModelEntry(card: card("faster-rcnn-mobilenet-v3-large-320-fpn", family: "torchvision-faster-rcnn",
+                              file: "fasterrcnn_mobilenet_v3_large_320_fpn-907ea3f9.pth",
+                              weights: "FasterRCNN_MobileNet_V3_Large_320_FPN_Weights.COCO_V1", map: "22.8",
+                              transform: FasterRCNN.Architecture.mobileNetV3Large320FPN.transform),
+                   factory: .detector { folder, card in
+                       let url = folder.appendingPathComponent(card.files[0].name)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .mobileNetV3Large320FPN), card: card, file: url.path)
+                   }),
         ModelEntry(card: card("retinanet-resnet50-fpn", family: "torchvision-retinanet", file: "retinanet_resnet50_fpn_coco-eeacb38b.pth",
                               weights: "RetinaNet_ResNet50_FPN_Weights.COCO_V1", map: "36.4"),
                    factory: .detector { folder, card in
                        let url = folder.appendingPathComponent(card.files[0].name)
                        return try TorchvisionDetector(RetinaNet(checkpoint: url, batchNormEps: batchNormEps(url)), card: card, file: url.path)
+                   }),
+        ModelEntry(card: card("fcos-resnet50-fpn", family: "torchvision-fcos", file: "fcos_resnet50_fpn_coco-99b0c9b7.pth",
+                              weights: "FCOS_ResNet50_FPN_Weights.COCO_V1", map: "39.2"),
+                   factory: .detector { folder, card in
+                       // fcos_resnet50_fpn does not call overwrite_eps: torch's 1e-5 for its own file too.
+                       let url = folder.appendingPathComponent(card.files[0].name)
+                       return try TorchvisionDetector(FCOS(checkpoint: url), card: card, file: url.path)
                    }),
     ]
 }

@@ -25,15 +25,17 @@ public final class FPN: Neck {
     public let outputs: [FeatureMapSpec]
 
     /// Imports `<path>.inner_blocks.i.0`, `<path>.layer_blocks.i.0`, and `<path>.extra_blocks.p6/p7` (e.g. path
-    /// `backbone.fpn`).
+    /// `backbone.fpn`). `batchNorm` (torchvision's `norm_layer=BatchNorm2d`, the v2 detectors): each block is a
+    /// bias-free conv `.0` with its BatchNorm `.1` (epsilon `batchNormEps`), folded at load.
     public init(_ w: inout TorchWeightImporter, path: String, inputs: [FeatureMapSpec], outChannels: Int = 256,
-                extra: Extra = .maxPool) throws {
-        inner = try inputs.enumerated().map { i, s in
-            try w.conv2d("\(path).inner_blocks.\(i).0", in: s.channels, out: outChannels, kernel: 1, bias: true)
+                extra: Extra = .maxPool, batchNorm: Bool = false, batchNormEps: Float = 1e-5) throws {
+        func block(_ p: String, in inC: Int, kernel: Int) throws -> Conv2d {
+            batchNorm
+                ? try w.convBN("\(p).0", "\(p).1", in: inC, out: outChannels, kernel: kernel, padding: kernel / 2, eps: batchNormEps)
+                : try w.conv2d("\(p).0", in: inC, out: outChannels, kernel: kernel, padding: kernel / 2, bias: true)
         }
-        layer = try inputs.indices.map { i in
-            try w.conv2d("\(path).layer_blocks.\(i).0", in: outChannels, out: outChannels, kernel: 3, padding: 1, bias: true)
-        }
+        inner = try inputs.enumerated().map { i, s in try block("\(path).inner_blocks.\(i)", in: s.channels, kernel: 1) }
+        layer = try inputs.indices.map { i in try block("\(path).layer_blocks.\(i)", in: outChannels, kernel: 3) }
         self.extra = extra
         var outs = inputs.enumerated().map { FeatureMapSpec(name: "\($0.offset)", channels: outChannels, stride: $0.element.stride) }
         let top = inputs.last!.stride

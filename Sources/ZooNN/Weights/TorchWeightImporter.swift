@@ -63,6 +63,16 @@ public struct TorchWeightImporter {
         return bn
     }
 
+    /// A GroupNorm's `<path>.{weight,bias}` (`[channels]`), with `groups` groups and a fused `activation`.
+    public mutating func groupNorm(_ path: String, groups: Int, channels: Int, eps: Float = 1e-5,
+                                   activation: Activation = .linear) throws -> GroupNorm {
+        guard groups > 0, channels % groups == 0 else { throw fail("\(path): \(groups) groups must divide \(channels) channels") }
+        var gn = GroupNorm(groups: groups, channels: channels, eps: eps, activation: activation)
+        gn.weight = try tensor("\(path).weight", shape: [channels])
+        gn.bias = try tensor("\(path).bias", shape: [channels])
+        return gn
+    }
+
     /// A bias-free conv at `conv` followed by the BatchNorm at `bn`, folded into one `Conv2d`.
     public mutating func convBN(_ conv: String, _ bn: String, in inC: Int, out outC: Int, kernel: Int, stride: Int = 1,
                                 padding: Int = 0, groups: Int = 1, activation: Activation = .linear, eps: Float = 1e-5) throws -> Conv2d {
