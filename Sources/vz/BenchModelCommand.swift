@@ -4,6 +4,8 @@ import ZooModels
 import ZooPipelines
 import ZooImage
 import ZooTensor
+import ZooNN
+import ZooDetect
 
 /// `vz bench [model]`: times a zoo model's forward pass on a fixed input (warm-up, N runs, min/median/max),
 /// with a per-layer-type breakdown. `scripts/bench_opencv_darknet.py` runs OpenCV DNN beside it.
@@ -84,6 +86,9 @@ struct BenchModel: ParsableCommand {
         if let tv = detector as? TorchvisionDetector {
             return try benchTorchvision(tv, card: entry.card)
         }
+        if let detr = detector as? DETR {
+            return try benchDETR(detr, card: entry.card)
+        }
         guard let composed = detector as? SingleStageDetector else {
             throw ValidationError("\(model): benchmarking is implemented for darknet, module-built and torchvision detectors")
         }
@@ -161,6 +166,68 @@ struct BenchModel: ParsableCommand {
         } else {
             print("\(model) on a synthetic \(h)x\(w) image → input \(x.shape), \(Threads.count) threads, \(count) detections")
             print(String(format: "transform + network + postprocess: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", median, sorted.first!, sorted.last!, runs, warmup))
+        }
+    }
+
+    /// DETR on the synthetic 480 × 640 image: preprocessing (shorter side 800 → 800 × 1066, `--size` = that side) +
+    /// backbone + transformer + heads + post-processing, as HF's processor + `model(**inputs)` +
+    /// `post_process_object_detection`; with the backbone's and the attention kernel's share (the kernel's calls of
+    /// one pass timed alone at the same geometries).
+    func benchDETR(_ d: DETR, card: ModelCard) throws {
+        let pre = try Preprocess(input: card.input, size: size)
+        let h = 480, w = 640
+        var px = [UInt8](repeating: 0, count: h * w * 3)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 { px[(y * w + x) * 3 + c] = UInt8((3 * x + 5 * y + 70 * c + (x * y) % 31) % 256) } } }
+        let image = Image(width: w, height: h, pixels: px)
+        let x = Tensor(zeros: pre.shape(for: image))
+        var count = 0, c5: [Int] = []
+        func once() throws {
+            _ = pre.apply(image, into: x)
+            var collector = CandidateCollector(confidence: 0.5, limit: 1000)
+            try d.candidates(x, into: &collector)
+            count = collector.detectionsInOfferOrder().count
+        }
+        func timed(_ body: () throws -> Void) throws -> [Double] {
+            for _ in 0..<warmup { try body() }
+            var ts: [Double] = []
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try body()
+                ts.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+            return ts
+        }
+        func median(_ t: [Double]) -> Double { let s = t.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let times = try timed(once)
+        // The backbone alone, and the attention kernel alone at this pass's geometries.
+        c5 = try d.forward(x).features.shape
+        guard let backbone = d.backbone else { throw ValidationError("\(model): no backbone") }
+        let arena = TensorArena(), ws = Workspace()
+        let backboneTimes = try timed { arena.reset(); _ = try backbone(x, ForwardContext(arena: arena, workspace: ws, inputShape: x.shape)) }
+        let cfg = d.transformer.config, cells = c5[2] * c5[3], dm = cfg.dModel, hd = dm / cfg.heads
+        let big = Tensor(zeros: [max(cells, cfg.numQueries) * dm]), o = Tensor(zeros: [max(cells, cfg.numQueries) * dm])
+        for i in 0..<big.count { big.pointer[i] = Float(i % 97) / 97 - 0.5 }
+        let enc = AttentionGeometry(batch: 1, heads: cfg.heads, queries: cells, keys: cells, headDim: hd)
+        let dself = AttentionGeometry(batch: 1, heads: cfg.heads, queries: cfg.numQueries, keys: cfg.numQueries, headDim: hd)
+        let cross = AttentionGeometry(batch: 1, heads: cfg.heads, queries: cfg.numQueries, keys: cells, headDim: hd)
+        let attentionTimes = try timed {
+            for _ in 0..<cfg.encoderLayers { FlashAttention.attention(enc, q: big.pointer, k: big.pointer, v: big.pointer, o: o.pointer, workspace: ws) }
+            for _ in 0..<cfg.decoderLayers {
+                FlashAttention.attention(dself, q: big.pointer, k: big.pointer, v: big.pointer, o: o.pointer, workspace: ws)
+                FlashAttention.attention(cross, q: big.pointer, k: big.pointer, v: big.pointer, o: o.pointer, workspace: ws)
+            }
+        }
+        let m = median(times), mb = median(backboneTimes), ma = median(attentionTimes)
+        if json {
+            let obj: [String: Any] = ["model": model, "image": [h, w], "input": x.shape, "c5": c5, "threads": Threads.count, "runs": runs,
+                                      "median_ms": r3(m), "min_ms": r3(times.min()!), "max_ms": r3(times.max()!),
+                                      "backbone_ms": r3(mb), "attention_ms": r3(ma), "detections": count, "times_ms": times.map(r3),
+                                      "conv_backend": convBackend]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(model) on a synthetic \(h)x\(w) image → input \(x.shape), C5 \(c5), \(Threads.count) threads, \(count) detections ≥ 0.5")
+            print(String(format: "preprocess + network + postprocess: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", m, times.min()!, times.max()!, runs, warmup))
+            print(String(format: "  backbone alone %.1f ms (%.0f %%); attention kernel alone at the pass's geometries %.1f ms (%.0f %%)", mb, mb / m * 100, ma, ma / m * 100))
         }
     }
 

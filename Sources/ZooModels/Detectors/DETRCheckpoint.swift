@@ -98,6 +98,38 @@ public final class DETRCheckpoint {
         try self.init(tensors: out, file: file)
     }
 
+    /// Opens a DETR checkpoint by its content: a safetensors file (HF `DetrForObjectDetection`, `model.safetensors`) or a
+    /// torch `.pth`/`.pt` (zip or legacy) holding either the original facebookresearch/detr state_dict — plain, or
+    /// wrapped as `{"model": state_dict, …}` like `detr-r50-e632da11.pth` (only the `model` entry is read) — or an HF
+    /// state_dict (`torch.save(model.state_dict())`, 5.x module names).
+    public static func open(_ url: URL) throws -> DETRCheckpoint {
+        let head = (try? FileHandle(forReadingFrom: url)).flatMap { h in defer { try? h.close() }; return try? h.read(upToCount: 9) } ?? Data()
+        // safetensors: an 8-byte little-endian header length, then the JSON header.
+        if url.pathExtension.lowercased() == "safetensors" || (head.count == 9 && head[8] == UInt8(ascii: "{")) {
+            return try DETRCheckpoint(safetensors: url)
+        }
+        let sd = try TorchPickle.loadStateDict(contentsOf: url)
+        var tensors: [String: Tensor] = [:]
+        let original = sd.names.contains { n in ["backbone.0.", "transformer.", "model.backbone.0.", "model.transformer."].contains { n.hasPrefix($0) } }
+        let wrapped = original && sd.names.contains { $0.hasPrefix("model.backbone.0.") || $0.hasPrefix("model.transformer.") }
+        for n in sd.names {
+            if wrapped {
+                guard n.hasPrefix("model.") else { continue }   // optimizer, epoch, args: not the model
+                tensors[String(n.dropFirst(6))] = try sd.tensor(n)
+            } else {
+                tensors[n] = try sd.tensor(n)
+            }
+        }
+        let file = url.lastPathComponent
+        return original ? try DETRCheckpoint(originalDETR: tensors, file: file) : try DETRCheckpoint(tensors: tensors, file: file)
+    }
+
+    /// Every key (after renaming), sorted.
+    public var keys: [String] { tensors.keys.sorted() }
+
+    /// The shape of `key`, if present.
+    public func shape(_ key: String) -> [Int]? { tensors[key]?.shape }
+
     /// Whether the checkpoint holds `key`.
     public func contains(_ key: String) -> Bool { tensors[key] != nil }
 

@@ -39,7 +39,10 @@ public final class DETRHead {
     /// `post_process_object_detection` for batch item `item`: every query whose best real-class probability passes
     /// the collector's threshold (strictly greater, as HF's `s > threshold`) is offered, its box scaled to
     /// `width × height` (HF's `target_sizes`; pass the input tensor's size and let the pipeline undo the resize).
-    public func decode(logits: Tensor, boxes: Tensor, item: Int, width: Float, height: Float, into collector: inout CandidateCollector) {
+    /// `labelMap`: HF's label (the arg-max over all real labels) → the class id offered; a nil entry drops the query
+    /// (COCO's "N/A" ids: HF would report them); nil map: the label itself.
+    public func decode(logits: Tensor, boxes: Tensor, item: Int, width: Float, height: Float, labelMap: [Int?]? = nil,
+                       into collector: inout CandidateCollector) {
         let q = logits.shape[1], c = classes + 1
         for i in 0..<q {
             let row = logits.pointer + (item * q + i) * c
@@ -52,7 +55,9 @@ public final class DETRHead {
             for j in 1..<classes where row[j] > bestLogit { best = j; bestLogit = row[j] }
             let score = expf(bestLogit - mx) / sum
             let bx = boxes.pointer + (item * q + i) * 4
-            collector.offer(score: score, classID: best) {
+            var classID = best
+            if let labelMap { guard best < labelMap.count, let c = labelMap[best] else { continue }; classID = c }
+            collector.offer(score: score, classID: classID) {
                 let cx = bx[0], cy = bx[1], w = bx[2], h = bx[3]
                 return Box(x1: (cx - 0.5 * w) * width, y1: (cy - 0.5 * h) * height, x2: (cx + 0.5 * w) * width, y2: (cy + 0.5 * h) * height)
             }

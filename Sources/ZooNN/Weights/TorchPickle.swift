@@ -212,6 +212,13 @@ public struct TorchStateDict {
 
     public init(file: String) { self.file = file }
 
+    /// Tensors already in memory (e.g. a module's keys taken out of a safetensors checkpoint), in the given order;
+    /// a repeated name keeps its last tensor.
+    public init(file: String, tensors: [(name: String, tensor: Tensor)]) {
+        self.file = file
+        for (n, t) in tensors { append(n, t) }
+    }
+
     mutating func append(_ name: String, _ t: Tensor) {
         if tensors[name] == nil { names.append(name) }
         tensors[name] = t
