@@ -14,10 +14,19 @@ swift build -c release -Xswiftc -enable-testing --build-tests
 for m in yolov3-tiny mtcnn sface dlib-resnet; do
   .build/release/vz weights pull "$m" || echo "note: could not pull $m weights; tests needing them will skip" >&2
 done
-# The seeded random-weight torchvision checkpoint of the Faster R-CNN parity tests (≈ 160 MB, never committed) is
-# regenerated from scripts/make_torchvision_fixtures.py when the reference venv exists; without it those tests skip.
+# The seeded random-weight torchvision checkpoints of the parity tests (75–175 MB each, never committed) are
+# regenerated from scripts/make_torchvision_fixtures.py when the reference venv exists; without them those tests skip.
 REF_PY="${VZ_REF_VENV:-$HOME/.cache/vz-ref-venv}/bin/python"
-if [ ! -f weights/torchvision-random/fasterrcnn_resnet50_fpn_random.pth ] && [ -x "$REF_PY" ]; then
-  "$REF_PY" scripts/make_torchvision_fixtures.py --checkpoint-only || echo "note: could not generate the torchvision checkpoint; its parity tests will skip" >&2
+missing=0
+for f in fasterrcnn_resnet50_fpn retinanet_resnet50_fpn fcos_resnet50_fpn fasterrcnn_resnet50_fpn_v2 \
+         fasterrcnn_mobilenet_v3_large_fpn; do
+  [ -f "weights/torchvision-random/${f}_random.pth" ] || missing=1
+done
+if [ "$missing" = 1 ] && [ -x "$REF_PY" ]; then
+  "$REF_PY" scripts/make_torchvision_fixtures.py --checkpoint-only || echo "note: could not generate the torchvision checkpoints; their parity tests will skip" >&2
+fi
+# The same for the whole-DETR parity tests (scripts/make_detr_checkpoint.py, weights/detr-random/).
+if [ ! -d weights/detr-random ] && [ -x "$REF_PY" ]; then
+  "$REF_PY" scripts/make_detr_checkpoint.py --checkpoint-only || echo "note: could not generate the DETR checkpoints; their parity tests will skip" >&2
 fi
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing --skip-build "$@"

@@ -216,8 +216,7 @@ struct ImageInputs {
             }
         }
         match(absolute ? "/" : "", 0)
-        var seen = Set<String>()
-        return results.filter { seen.insert($0).inserted }
+        return Array(Set(results)).sorted()
     }
 
     private mutating func walk(_ dir: String, root: Int, components: [String], skipping: Set<String>) {
