@@ -61,6 +61,9 @@ public struct MultipartForm: Sendable {
     /// are not stored).
     public init(body: Data, boundary: String, limits: Limits = Limits()) throws {
         guard boundary.utf8.count <= 70 else { throw ServeError.badRequest("multipart boundary longer than 70 characters") }
+        if let offset = Self.nonASCIIHeaderNameByte(body, boundary: boundary) {
+            throw ServeError.badRequest("malformed multipart body: non-ASCII byte in a part's header name at offset \(offset)")
+        }
         let collector = PartCollector(limits: limits)
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in collector.header(name, value) }
@@ -88,6 +91,70 @@ public struct MultipartForm: Sendable {
             throw ServeError.badRequest("malformed multipart body: missing closing boundary (truncated upload?)")
         }
         parts = collector.parts
+    }
+
+    /// The offset of the first byte ≥ 0x80 that multipart-kit's parser would read as part of a header *name*, or
+    /// nil if there is none.
+    ///
+    /// multipart-kit 4.7.1 classifies each header-name byte by indexing a 128-entry table, so such a byte traps
+    /// (index out of range) and would take the whole server down (found by `scripts/fuzz.sh multipart`). Header
+    /// names are ASCII tokens (RFC 7230 §3.2), so refusing them loses nothing. This walks every place the parser
+    /// can be reading header names: each header block begins right after `--boundary` CR LF, and continues line
+    /// by line (name, `:`, value, CR LF) until an empty line — following the parser's own rules, stopping where it
+    /// would throw a syntax error. An occurrence of `--boundary` that the parser would not take as a delimiter
+    /// (inside a part's bytes without a preceding CR LF) is walked as well: that only ever refuses more, never less.
+    /// Each line start is walked once, so the scan is linear in the body's length.
+    static func nonASCIIHeaderNameByte(_ body: Data, boundary: String) -> Int? {
+        let delimiter = Array(("--" + boundary + "\r\n").utf8)
+        return body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let n = bytes.count, m = delimiter.count
+            guard n >= m else { return nil }
+            var walked = [UInt64](repeating: 0, count: n / 64 + 1)   // line starts already walked
+            func firstVisit(_ p: Int) -> Bool {
+                let bit = UInt64(1) << UInt64(p & 63)
+                defer { walked[p >> 6] |= bit }
+                return walked[p >> 6] & bit == 0
+            }
+            var i = 0
+            while i + m <= n {
+                // Find the next delimiter start (first byte, then the rest).
+                guard bytes[i] == delimiter[0] else { i += 1; continue }
+                var k = 1
+                while k < m, bytes[i + k] == delimiter[k] { k += 1 }
+                guard k == m else { i += 1; continue }
+                // Walk this header block line by line.
+                var line = i + m
+                lines: while line < n, firstVisit(line) {
+                    var p = line, nameLength = 0
+                    while p < n {
+                        let b = bytes[p]
+                        if b == 58 /* : */, nameLength > 0 { break }
+                        if b == 13 /* CR */, nameLength == 0 { break lines }   // empty line: the body begins
+                        if b >= 0x80 { return p }
+                        guard headerNameByte(b) else { break lines }           // the parser throws: no trap
+                        nameLength += 1; p += 1
+                    }
+                    guard p < n else { break }
+                    // The value runs to CR; the parser then requires LF.
+                    p += 1
+                    while p < n, bytes[p] != 13 { p += 1 }
+                    guard p + 1 < n, bytes[p + 1] == 10 else { break }
+                    line = p + 2
+                }
+                i += m
+            }
+            return nil
+        }
+    }
+
+    /// RFC 7230 `tchar`: the ASCII bytes a header name may hold (what multipart-kit's table allows).
+    private static func headerNameByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 48...57, 65...90, 97...122: return true
+        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
+        default: return false
+        }
     }
 
     /// Whether `body` ends with `--boundary--`, allowing trailing CR, LF, space or tab (an epilogue of whitespace).
