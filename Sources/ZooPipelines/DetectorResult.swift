@@ -30,12 +30,12 @@ public struct DetectorResult: Sendable {
     public var jsonObject: [String: Any] {
         [
             "image": image as Any? ?? NSNull(), "width": width, "height": height, "model": model,
-            "timings_ms": ["decode": round3(timings.decode), "preprocess": round3(timings.preprocess),
-                           "inference": round3(timings.inference), "postprocess": round3(timings.postprocess)],
+            "timings_ms": ["decode": JSONPrecision.milliseconds(timings.decode), "preprocess": JSONPrecision.milliseconds(timings.preprocess),
+                           "inference": JSONPrecision.milliseconds(timings.inference), "postprocess": JSONPrecision.milliseconds(timings.postprocess)],
             "precision": precision,
             "detections": detections.map { d -> [String: Any] in
-                ["label": d.label ?? String(d.classID), "class_id": d.classID, "score": Double(round5(d.score)),
-                 "box": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map { Double(round2($0)) }]
+                ["label": d.label ?? String(d.classID), "class_id": d.classID, "score": JSONPrecision.score(d.score) as Double,
+                 "box": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map { JSONPrecision.pixels($0) as Double }]
             },
         ]
     }
@@ -82,9 +82,6 @@ public struct DetectorResult: Sendable {
     }
 }
 
-private func round2(_ v: Float) -> Float { (v * 100).rounded() / 100 }
-private func round5(_ v: Float) -> Float { (v * 100_000).rounded() / 100_000 }
-private func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 
 /// A number with at most `digits` decimals, trailing zeros dropped (`12.5`, `3`).
 private func num(_ v: Double, _ digits: Int = 3) -> String {

@@ -32,8 +32,8 @@ public struct FaceFinder {
         }
         let dets = try detector.detect(image)
         let faces = dets.map { d in
-            Face(box: d.box.map(Self.round2), score: d.score,
-                 landmarks: stride(from: 0, to: 10, by: 2).map { [Self.round2(d.landmarks[$0]), Self.round2(d.landmarks[$0 + 1])] })
+            Face(box: d.box.map(JSONPrecision.pixels), score: JSONPrecision.score(d.score),
+                 landmarks: stride(from: 0, to: 10, by: 2).map { [JSONPrecision.pixels(d.landmarks[$0]), JSONPrecision.pixels(d.landmarks[$0 + 1])] })
         }
         return (Report(image: name, width: image.width, height: image.height, faces: faces), image, dets)
     }
@@ -64,5 +64,4 @@ public struct FaceFinder {
         return out
     }
 
-    static func round2(_ v: Float) -> Float { (v * 100).rounded() / 100 }
 }

@@ -109,8 +109,11 @@ public final class FaceVerifier: @unchecked Sendable {
         try Interruption.check()
         let e = try embedder.embed(chip)
         timings["embed"] = clock.lap(); timings["cpu_embed"] = clock.lastCPULap
-        let record = VerifiedFace(image: name, n_faces: faces.count, box: face.box, score: face.score,
-                                  landmarks: stride(from: 0, to: 10, by: 2).map { [face.landmarks[$0], face.landmarks[$0 + 1]] },
+        let record = VerifiedFace(image: name, n_faces: faces.count, box: face.box.map(JSONPrecision.pixels),
+                                  score: JSONPrecision.score(face.score),
+                                  landmarks: stride(from: 0, to: 10, by: 2).map {
+                                      [JSONPrecision.pixels(face.landmarks[$0]), JSONPrecision.pixels(face.landmarks[$0 + 1])]
+                                  },
                                   rotation: rotation)
         return Analysis(face: record, embedding: e, chip: chip, timings: timings)
     }
@@ -139,11 +142,11 @@ public final class FaceVerifier: @unchecked Sendable {
         for f in [x.face, y.face] where f.rotation != 0 {
             notes.append("\(f.image): no upright face; used the image turned \(f.rotation * 90)° counter-clockwise")
         }
-        return FaceVerification(same: sim > threshold.value, similarity: sim, threshold: threshold.value,
+        return FaceVerification(same: sim > threshold.value, similarity: JSONPrecision.similarity(sim), threshold: threshold.value,
                                 threshold_source: threshold.source, detector: aligned ? "none (aligned input)" : detector!.name,
                                 recognizer: embedder.name, faces: [x.face, y.face],
-                                timings_ms: timings.mapValues { ($0 * 1e6).rounded() / 1000 },
-                                cpu_ms: cpu.mapValues { ($0 * 1e6).rounded() / 1000 }, notes: notes.isEmpty ? nil : notes)
+                                timings_ms: timings.mapValues { JSONPrecision.milliseconds($0 * 1000) },
+                                cpu_ms: cpu.mapValues { JSONPrecision.milliseconds($0 * 1000) }, notes: notes.isEmpty ? nil : notes)
     }
 
     /// Cosine similarity (embeddings need not be normalised).

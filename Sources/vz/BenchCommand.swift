@@ -10,6 +10,18 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: engine ops and models (warm-up, N runs, median).",
+        discussion: """
+        Side-by-side runs against onnxruntime, OpenVINO and OpenCV DNN are in
+        scripts/bench_*.py; results and the commands that produced them are in
+        BENCHMARKS.md.
+
+        EXAMPLES
+          vz bench --model yolov3-tiny --threads 2 --runs 50
+          vz bench model --model yolox-nano --precision bf16 --json
+          vz bench model --model yolov3-tiny --profile
+          vz bench ops --threads 2
+          vz bench attention --runs 3
+        """,
         subcommands: [BenchModel.self, BenchOps.self, BenchAttention.self, BenchDETRTransformer.self], defaultSubcommand: BenchModel.self
     )
 }

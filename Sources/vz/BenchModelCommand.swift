@@ -14,9 +14,11 @@ struct BenchModel: ParsableCommand {
         commandName: "model",
         abstract: "Benchmark a zoo model's forward pass on a fixed input (default subcommand of `vz bench`).",
         discussion: """
-        The input is the deterministic synthetic image of the parity fixtures (no decoding or preprocessing is \
-        timed). stages_ms is the mean time per run spent in each darknet layer type; --profile prints every layer.
-        OpenBLAS kernels follow the environment (OPENBLAS_CORETYPE); the kernels in use are reported.
+        The input is the deterministic synthetic image of the parity fixtures (no
+        decoding or preprocessing is timed). stages_ms is the mean time per run spent
+        in each darknet layer type; --profile prints every layer.
+        OpenBLAS kernels follow the environment (OPENBLAS_CORETYPE); the kernels in
+        use are reported.
         """)
 
     @Option(help: "Model name (see `vz models`).")

@@ -12,48 +12,59 @@ struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Detect objects in images (JPEG, PNG, WebP, BMP; files, folders walked recursively, globs, - for stdin, http(s) URLs).",
         discussion: """
-        Prints one result per image on stdout (default JSON lines: {"image", "width", "height", "model", \
-        "timings_ms": {...}, "precision", "detections": [{"label", "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in \
-        pixels of the original image; with --save also "saved": the annotated copy's path). Progress goes to \
-        stderr (a bar on a terminal, a line every 5 s otherwise), then a "Speed:" line with the mean per-stage \
-        times per image (after one untimed warm-up pass at the input shape, so the first image is not an \
-        outlier); unreadable or undecodable files are reported on stderr and skipped.
+        Prints one result per image on stdout (default JSON lines: {"image", "width",
+        "height", "model", "timings_ms": {...}, "precision", "detections": [{"label",
+        "class_id", "score", "box": [x1, y1, x2, y2]}]}, boxes in pixels of the
+        original image; with --save also "saved": the annotated copy's path). Progress
+        goes to stderr (a bar on a terminal, a line every 5 s otherwise), then a
+        "Speed:" line with the mean per-stage times per image (after one untimed
+        warm-up pass at the input shape, so the first image is not an outlier);
+        unreadable or undecodable files are reported on stderr and skipped.
 
-        Labels are COCO's category names for COCO models (yolov3-tiny's darknet spellings motorbike, \
-        aeroplane, sofa, tvmonitor, diningtable, pottedplant print as motorcycle, airplane, couch, tv, dining \
-        table, potted plant); one label per box unless --multi-label.
+        Labels are COCO's category names for COCO models (yolov3-tiny's darknet
+        spellings motorbike, aeroplane, sofa, tvmonitor, diningtable, pottedplant
+        print as motorcycle, airplane, couch, tv, dining table, potted plant); one
+        label per box unless --multi-label.
 
         EXAMPLES
           vz detect samples/dog.jpg
           vz detect photos/ --classes person,car --conf 0.4 --save out
           vz detect photos/ --format csv > detections.csv
-          vz detect val/images --save-txt labels --save-conf --save-crop crops --save-json results.json
+          vz detect val/images --save-txt labels --save-conf --save-crop crops \\
+            --save-json results.json
           vz detect 'shots/**/*.webp' http://127.0.0.1:8000/cam.jpg
           cat frame.bmp | vz detect - --save out
 
         INPUTS
-          Files named on the command line are read whatever their extension (JPEG, PNG, WebP and BMP are \
-          recognised from their bytes); folders are walked recursively for .jpg/.jpeg/.jpe/.jfif/.png/.webp/.bmp \
-          files (symlinked files followed, symlinked folders not entered) and the other files are listed on \
-          stderr as skipped. A folder with no images is an error ("no images found in DIR"). Quoted glob \
-          patterns are expanded ('photos/*.jpg', 'data/**/*.png': ** is any depth); a pattern matching nothing \
-          is an error. `-` reads one image from stdin (`curl -s URL | vz detect -`); http:// and https:// URLs \
-          are fetched (at most 200 MiB, 30 s each). FIFOs and devices are refused, never read.
+          Files named on the command line are read whatever their extension (JPEG,
+          PNG, WebP and BMP are recognised from their bytes); folders are walked
+          recursively for .jpg/.jpeg/.jpe/.jfif/.png/.webp/.bmp files (symlinked files
+          followed, symlinked folders not entered) and the other files are listed on
+          stderr as skipped. A folder with no images is an error ("no images found in
+          DIR"). Quoted glob patterns are expanded ('photos/*.jpg', 'data/**/*.png':
+          ** is any depth); a pattern matching nothing is an error. `-` reads one
+          image from stdin (`curl -s URL | vz detect -`); http:// and https:// URLs
+          are fetched (at most 200 MiB, 30 s each). FIFOs and devices are refused,
+          never read.
 
         --save DIR
-          Annotated copies mirror the inputs under DIR: a folder keeps its name and its tree, a file goes to the \
-          top level (`vz detect b/imgs c/imgs x/p.jpg --save out` writes out/imgs/..., out/imgs-2/... and \
-          out/p.jpg); two inputs that would get the same name get -2, -3, ... suffixes. Formats other than \
-          .png/.jpg/.jpeg are written as .png. Nothing is ever written onto an input image (checked by inode \
-          before anything runs: `vz detect a --save .` is refused) nor outside DIR; DIR may be a subfolder of an \
-          input folder (it is skipped when walking), not an input folder itself. The last stderr line says where \
-          the copies went.
+          Annotated copies mirror the inputs under DIR: a folder keeps its name and
+          its tree, a file goes to the top level (`vz detect b/imgs c/imgs x/p.jpg
+          --save out` writes out/imgs/..., out/imgs-2/... and out/p.jpg); two inputs
+          that would get the same name get -2, -3, ... suffixes. Formats other than
+          .png/.jpg/.jpeg are written as .png. Nothing is ever written onto an input
+          image (checked by inode before anything runs: `vz detect a --save .` is
+          refused) nor outside DIR; DIR may be a subfolder of an input folder (it is
+          skipped when walking), not an input folder itself. The last stderr line says
+          where the copies went.
 
         EXIT CODES
           0   every image was processed
-          1   some inputs could not be read, decoded or saved, or a folder held no images (the others were processed)
-          2   nothing could run: unknown model, missing weights (see `vz weights pull`), bad --size/--classes, \
-              a --save folder that would overwrite inputs
+          1   some inputs could not be read, decoded or saved, or a folder held no
+              images (the others were processed)
+          2   nothing could run: unknown model, missing weights (see `vz weights
+              pull`), bad --size/--classes, a --save folder that would overwrite
+              inputs
           64  invalid command line (e.g. an option out of its range)
         """)
 
@@ -150,7 +161,7 @@ struct Detect: ParsableCommand {
         } catch {
             Stderr.print("vz detect: \(OutputFolder.describe(error)); nothing written (annotated copies mirror the inputs "
                          + "under the --save folder: choose one that does not hold them, e.g. --save out)")
-            throw ExitCode(2)
+            throw CLIExit.failed
         }
         let options = DetectorOptions(
             confidence: conf, iou: iou, maxDetections: maxDet, agnostic: agnostic,
@@ -158,8 +169,8 @@ struct Detect: ParsableCommand {
             size: size, resize: noLetterbox ? .stretch : nil, multiLabel: multiLabel)
         let detector: Detector
         do { detector = try Detector.load(model, options: options, weightsFile: weights.map { URL(fileURLWithPath: $0) }) } catch {
-            Stderr.print("vz detect: \(error)")
-            throw ExitCode(2)
+            Stderr.print("vz detect: \(CLIExit.describe(error))")
+            throw CLIExit.failed
         }
         var failed = inputs.problems.count
         for m in inputs.problems { Stderr.print("vz detect: \(m)") }
@@ -249,14 +260,14 @@ struct Detect: ParsableCommand {
                 try COCOResultsWriter.write(resultDetections, to: URL(fileURLWithPath: saveJSON), images: resultImages, categories: categories)
                 Stderr.print("vz detect: wrote \(resultDetections.count) detection\(resultDetections.count == 1 ? "" : "s") of \(resultImages.count) image\(resultImages.count == 1 ? "" : "s") to \(saveJSON)")
             } catch {
-                Stderr.print("vz detect: --save-json \(saveJSON): \(error)")
+                Stderr.print("vz detect: --save-json \(saveJSON): \(CLIExit.describe(error))")
                 failed += 1
             }
         }
         if failed > 0 {
             Stderr.print("vz detect: \(failed) problem\(failed == 1 ? "" : "s") among \(paths.count) input path\(paths.count == 1 ? "" : "s") "
                          + "(\(inputs.items.count) image\(inputs.items.count == 1 ? "" : "s") found)")
-            throw ExitCode(1)
+            throw CLIExit.partial
         }
     }
 

@@ -10,27 +10,34 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate detections against annotations: pycocotools-exact COCO mAP or Pascal VOC AP.",
         discussion: """
-        Ground truth: a COCO instances .json, a folder of Pascal VOC .xml files, or a folder of YOLO .txt labels
-        (with a *.names/classes.txt file beside it or --names, and --images for the image sizes).
-        Detections: a COCO results file (--detections; a list, or an object with 'annotations' and optionally
-        'images'/'categories' to match by file name and class name), or a model run over --images (--model).
-        Class names are matched by name, including VOC ↔ COCO aliases (aeroplane = airplane, sofa = couch, …).
+        Ground truth: a COCO instances .json, a folder of Pascal VOC .xml files, or a
+        folder of YOLO .txt labels (with a *.names/classes.txt file beside it or
+        --names, and --images for the image sizes).
+        Detections: a COCO results file (--detections; a list, or an object with
+        'annotations' and optionally 'images'/'categories' to match by file name and
+        class name), or a model run over --images (--model).
+        Class names are matched by name, including VOC ↔ COCO aliases (aeroplane =
+        airplane, sofa = couch, …).
 
-        Besides the AP table, every run prints the operating point `yolo val` reports: precision, recall and \
-        F1 per class and for "all" at the confidence that maximises the mean F1 (Ultralytics' matching and \
-        curves at IoU 0.5); --output-json carries it as "operating_point". --confusion-matrix writes yolo \
+        Besides the AP table, every run prints the operating point `yolo val` reports:
+        precision, recall and F1 per class and for "all" at the confidence that
+        maximises the mean F1 (Ultralytics' matching and curves at IoU 0.5);
+        --output-json carries it as "operating_point". --confusion-matrix writes yolo
         val's detection confusion matrix (PNG + JSON).
 
         EXAMPLES
           vz eval --annotations instances_val.json --detections results.json
-          vz eval --annotations voc/Annotations --names voc.names --images voc/JPEGImages --model yolox-nano
-          vz eval --annotations labels/ --images images/ --model yolov3-tiny --protocol voc --plot pr.png
-          vz eval --annotations voc/Annotations --images voc/JPEGImages --model yolox-nano --confusion-matrix cm.png
-          vz eval --task segmentation --annotations voc/SegmentationClass --predictions out/masks
+          vz eval --annotations voc/Annotations --images voc/JPEGImages \\
+            --model yolox-nano --confusion-matrix cm.png
+          vz eval --annotations labels/ --images images/ --model yolov3-tiny \\
+            --protocol voc --plot pr.png
+          vz eval --task segmentation --annotations voc/SegmentationClass \\
+            --predictions out/masks
 
         EXIT CODES
           0   evaluated
-          2   nothing could be evaluated: unreadable or malformed annotations/results, unknown model, missing weights
+          2   nothing could be evaluated: unreadable or malformed annotations/results,
+              unknown model, missing weights
           64  invalid command line
         """)
 
@@ -137,7 +144,7 @@ struct Eval: ParsableCommand {
         // Exit 2 as every command does when nothing could run (a bad dataset, results file or model).
         do { try task == .segmentation ? evaluateSegmentation() : evaluate() } catch let error as EvalError {
             FileHandle.standardError.write(Data("vz eval: \(error.description)\n".utf8))
-            throw ExitCode(2)
+            throw CLIExit.failed
         }
     }
 
@@ -166,7 +173,7 @@ struct Eval: ParsableCommand {
             do {
                 detector = try EvalRunner.detector(model: model!, scoreThreshold: conf, maxDetections: maxDets, options: options)
             } catch let e as EvalError { throw e } catch {
-                throw EvalError.invalidOption("--model \(model!): \(error)")
+                throw EvalError.invalidOption("--model \(model!): \(CLIExit.describe(error))")
             }
             let run = try EvalRunner(detector: detector, maxPerImage: maxDets).run(groundTruth: gt, imagesDirectory: url(images))
             if !run.mapping.unmappedTarget.isEmpty {

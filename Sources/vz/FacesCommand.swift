@@ -11,23 +11,40 @@ struct FacesCommand: ParsableCommand {
         commandName: "faces",
         abstract: "Detect faces with five landmarks (JSON); optionally save annotated images and aligned crops.",
         discussion: """
-        Output: one JSON line per image, {"image", "width", "height", "faces": [{"box": [x1,y1,x2,y2], "score", \
-        "landmarks": [[x,y] x5]}]}, plus "saved" (the annotated copy) and "crops" (the crop files) when written.
-        Inputs are files and folders, walked as `vz detect` does (recursively, .jpg/.jpeg/.jpe/.jfif/.png; a folder
-        without images is an error; FIFOs and devices are refused, never read).
-        MTCNN keeps faces scoring >= 0.9 by default (--min-score): its cascade (thresholds 0.6/0.7/0.7, as
-        facenet-pytorch) also passes non-faces at p ~ 0.87. Crops are aligned by a similarity transform of the five
-        landmarks onto the ArcFace 112x112 template (--crop-template dlib for dlib's 150x150 chip).
+        Output: one JSON line per image, {"image", "width", "height", "faces":
+        [{"box": [x1,y1,x2,y2], "score", "landmarks": [[x,y] x5]}]}, plus "saved" (the
+        annotated copy) and "crops" (the crop files) when written.
+        Inputs are files and folders, walked as `vz detect` does (recursively,
+        .jpg/.jpeg/.jpe/.jfif/.png; a folder without images is an error; FIFOs and
+        devices are refused, never read).
+        MTCNN keeps faces scoring >= 0.9 by default (--min-score): its cascade
+        (thresholds 0.6/0.7/0.7, as facenet-pytorch) also passes non-faces at p ~
+        0.87. Crops are aligned by a similarity transform of the five landmarks onto
+        the ArcFace 112x112 template (--crop-template dlib for dlib's 150x150 chip).
 
-        --save: with one input image and a .png/.jpg/.jpeg name, that file; otherwise a folder where annotated
-        copies mirror the inputs exactly as `vz detect --save` (a folder keeps its name and tree, a file goes to
-        the top level, same names get -2, -3, ... suffixes). --save-crops DIR: crops of image <stem> are
-        DIR/<mirrored folders>/<stem>-face-<i>.png (i = 0, 1, ... by descending score; crops of an earlier run of
-        the same image beyond the current count are removed). Nothing is ever written onto an input image or
-        outside the given folder (refused before anything runs); the last stderr line says where files went.
+        --save: with one input image and a .png/.jpg/.jpeg name, that file; otherwise
+        a folder where annotated copies mirror the inputs exactly as `vz detect
+        --save` (a folder keeps its name and tree, a file goes to the top level, same
+        names get -2, -3, ... suffixes). --save-crops DIR: crops of image <stem> are
+        DIR/<mirrored folders>/<stem>-face-<i>.png (i = 0, 1, ... by descending score;
+        crops of an earlier run of the same image beyond the current count are
+        removed). Nothing is ever written onto an input image or outside the given
+        folder (refused before anything runs); the last stderr line says where files
+        went.
 
-        Errors (unreadable image, missing weights, a refused output) exit with code 2; the other images are still
-        processed.
+        EXAMPLES
+          vz faces group.jpg
+          vz faces photos/ --save out --save-crops crops
+          vz faces a.jpg --detector yunet --min-score 0.8
+          vz faces lfw/ --save-crops aligned --crop-template dlib
+
+        EXIT CODES
+          0   every image was processed
+          1   some images could not be read, decoded or saved (named on stderr; the
+              others were processed)
+          2   nothing could run: unknown detector, missing weights, a
+              --save/--save-crops target that is refused
+          64  invalid command line
         """)
 
     @Argument(help: "Image files (JPEG, PNG, WebP, BMP), folders, quoted globs, - (stdin) or http(s) URLs.")
@@ -112,7 +129,7 @@ struct FacesCommand: ParsableCommand {
             if let cropFolder { for stem in stems { try cropFolder.check(stem + "-face-0.png") } }
         } catch {
             Stderr.print("vz faces: \(OutputFolder.describe(error)); nothing written")
-            throw ExitCode(2)
+            throw CLIExit.failed
         }
         let finder: FaceFinder, isMTCNN: Bool
         do {
@@ -121,8 +138,8 @@ struct FacesCommand: ParsableCommand {
             finder = FaceFinder(detector: det)
             isMTCNN = det is MTCNN
         } catch {
-            Stderr.print("vz faces: \(error)")
-            throw ExitCode(2)
+            Stderr.print("vz faces: \(CLIExit.describe(error))")
+            throw CLIExit.failed
         }
         var failed = inputs.problems.count, savedFiles = 0, cropCount = 0
         for m in inputs.problems { Stderr.print("vz faces: \(m)") }
@@ -169,6 +186,6 @@ struct FacesCommand: ParsableCommand {
             wrote.append("\(cropCount) crop\(cropCount == 1 ? "" : "s") under \(f.display)")
         }
         if !wrote.isEmpty { Stderr.print("vz faces: wrote " + wrote.joined(separator: ", ")) }
-        if failed > 0 { throw ExitCode(2) }
+        if failed > 0 { throw CLIExit.partial }
     }
 }

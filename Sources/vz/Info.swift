@@ -4,7 +4,13 @@ import ZooTensor
 
 /// `vz info`: the BLAS library and kernels in use, threads, CPU SIMD features, build configuration.
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the BLAS library, threads, CPU features and build configuration.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the BLAS library, threads, CPU features and build configuration.",
+        discussion: """
+        EXAMPLES
+          vz info
+          vz info --json --threads 1
+        """)
 
     @Option(help: OptionRanges.threadsHelp)
     var threads: Int?

