@@ -51,7 +51,6 @@ enum CLIExit {
     /// Foundation's file errors become "no such file or directory", "permission denied", ….
     static func describe(_ error: Error) -> String {
         if error is CocoaError || error is POSIXError || type(of: error) == NSError.self { return OutputFolder.describe(error) }
-        if let e = error as? CustomStringConvertible { return e.description }
-        return OutputFolder.describe(error)
+        return String(describing: error)   // our error types describe themselves
     }
 }
