@@ -7,7 +7,7 @@ import ZooEval
 ///
 /// The detector is any closure `(image file) throws -> [Detection]` plus its class names; classes are mapped onto
 /// the dataset's categories by name (`ClassMapping`: exact, normalised, VOC ↔ COCO aliases). Progress goes to
-/// stderr: a bar with ETA when stderr is a terminal, otherwise a plain line every 10 %.
+/// stderr (`ProgressReporter`: a bar with ETA on a terminal, otherwise a line every 5 s).
 public struct EvalRunner {
     /// A detector as the runner needs it.
     public struct Detector {
@@ -38,11 +38,11 @@ public struct EvalRunner {
     public let detector: Detector
     /// Detections kept per image (highest scores), like COCO practice's 100.
     public var maxPerImage: Int
-    /// Where progress goes (stderr by default); nil for none.
-    public var progress: Progress?
+    /// Progress on stderr (`ProgressReporter`, labelled `vz eval`); false for none.
+    public var showsProgress: Bool
 
-    public init(detector: Detector, maxPerImage: Int = 100, progress: Progress? = Progress()) {
-        self.detector = detector; self.maxPerImage = maxPerImage; self.progress = progress
+    public init(detector: Detector, maxPerImage: Int = 100, showsProgress: Bool = true) {
+        self.detector = detector; self.maxPerImage = maxPerImage; self.showsProgress = showsProgress
     }
 
     /// The outcome of running the detector over a dataset.
@@ -58,7 +58,7 @@ public struct EvalRunner {
         let images = gt.images.sorted { $0.id < $1.id }
         var out: [ResultDetection] = []
         let start = Date()
-        progress?.start(total: images.count)
+        let progress = showsProgress ? ProgressReporter(total: images.count, label: "vz eval") : nil
         for (n, image) in images.enumerated() {
             let url = imagesDirectory.appendingPathComponent(image.fileName)
             guard FileManager.default.fileExists(atPath: url.path) else {
@@ -76,54 +76,9 @@ public struct EvalRunner {
                                            width: Double(d.box.x2 - d.box.x1), height: Double(d.box.y2 - d.box.y1),
                                            score: Double(d.score)))
             }
-            progress?.update(done: n + 1)
+            progress?.update(done: n + 1, current: image.fileName)
         }
-        progress?.finish()
+        progress?.finish(total: images.count)
         return Run(detections: out, mapping: mapping, seconds: Date().timeIntervalSince(start))
-    }
-
-    /// A progress display on stderr: `[#####.....] 120/500 24% 3.1 img/s ETA 0:02:03` redrawn in place on a
-    /// terminal; one plain line per 10 % otherwise (logs, CI).
-    public final class Progress {
-        let isTTY: Bool
-        let label: String
-        var total = 0, lastDecile = -1
-        var startTime = Date(), lastDraw = Date.distantPast
-
-        public init(label: String = "eval", isTTY: Bool = isatty(STDERR_FILENO) != 0) {
-            self.label = label; self.isTTY = isTTY
-        }
-
-        func start(total: Int) { self.total = total; startTime = Date(); lastDecile = -1; update(done: 0) }
-
-        func update(done: Int) {
-            let now = Date()
-            let elapsed = now.timeIntervalSince(startTime)
-            let rate = elapsed > 0 ? Double(done) / elapsed : 0
-            let eta = rate > 0 ? Double(total - done) / rate : 0
-            let pct = total > 0 ? 100 * done / total : 100
-            if isTTY {
-                guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
-                lastDraw = now
-                let filled = total > 0 ? 30 * done / total : 30
-                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                write("\r\(label) [\(bar)] \(done)/\(total) \(pct)% " + String(format: "%.1f img/s", rate) + " ETA \(Self.clock(eta))\u{1B}[K")
-            } else {
-                let decile = pct / 10
-                guard decile > lastDecile else { return }
-                lastDecile = decile
-                write("\(label): \(done)/\(total) images (\(pct)%), " + String(format: "%.1f img/s", rate)
-                      + ", elapsed \(Self.clock(elapsed)), ETA \(Self.clock(eta))\n")
-            }
-        }
-
-        func finish() { if isTTY { write("\n") } }
-
-        func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
-
-        static func clock(_ seconds: Double) -> String {
-            let s = Int(seconds.rounded())
-            return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-        }
     }
 }

@@ -44,7 +44,7 @@ public struct FacePairs {
         if !labels.isEmpty {
             let correct = zip(similarities, labels).filter { ($0.0 > threshold) == $0.1 }.count
             out["accuracy"] = Double(correct) / Double(labels.count)
-            out["threshold"] = Double(threshold)
+            out["threshold"] = JSONPrecision.threshold(threshold) as Double
             if !pos.isEmpty { out["tar_at_threshold"] = Double(pos.filter { $0 > threshold }.count) / Double(pos.count) }
             if !neg.isEmpty { out["far_at_threshold"] = Double(neg.filter { $0 > threshold }.count) / Double(neg.count) }
         }

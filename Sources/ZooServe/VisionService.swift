@@ -97,7 +97,7 @@ public final class VisionService: @unchecked Sendable {
                                     "loaded": pool != nil, "instances": gate.concurrency, "default": false]
             if let e = faceFailure { m["error"] = e }
             if let t = FaceThresholds.calibrated(f.recognizer) {
-                m["threshold"] = (Double(t.value) * 1e6).rounded() / 1e6; m["threshold_source"] = t.source
+                m["threshold"] = JSONPrecision.threshold(t.value) as Double; m["threshold_source"] = t.source
             }
             if let pool { m["input_size"] = [pool.chipSize.width, pool.chipSize.height] }
             all.append(m)

@@ -175,7 +175,7 @@ struct Detect: ParsableCommand {
         var failed = inputs.problems.count
         for m in inputs.problems { Stderr.print("vz detect: \(m)") }
         if let line = inputs.skippedLine() { Stderr.print("vz detect: " + line) }
-        let progress = Progress(total: inputs.items.count, label: "vz detect")
+        let progress = ProgressReporter(total: inputs.items.count, label: "vz detect")
         switch format {
         case .csv: print(DetectorResult.header(.csv))
         case .tsv: print(DetectorResult.header(.tsv))
@@ -310,49 +310,6 @@ struct Detect: ParsableCommand {
                             background: color, scale: scale)
         }
         return image
-    }
-}
-
-/// Progress on stderr for long commands: a redrawn one-line bar with ETA when stderr is a terminal, else a
-/// plain line every `interval` seconds (`vz detect: 40/100 images, 12.5/s, ETA 0:05`), so a piped or logged run
-/// shows it too. Nothing for a single item.
-final class Progress {
-    let total: Int, label: String
-    let terminal: Bool, enabled: Bool
-    let interval: Double
-    let start = DispatchTime.now()
-    private var lastLine = 0.0
-    init(total: Int, label: String, interval: Double = 5) {
-        self.total = total; self.label = label; self.interval = interval
-        terminal = isatty(2) != 0
-        enabled = total > 1
-    }
-
-    private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
-
-    private func eta(_ done: Int) -> String {
-        guard done > 0 else { return "--:--" }
-        let rest = Int(elapsed / Double(done) * Double(total - done))
-        return String(format: "%d:%02d", rest / 60, rest % 60)
-    }
-
-    func update(done: Int, current: String) {
-        guard enabled else { return }
-        let t = elapsed
-        if terminal {
-            let width = 24, filled = total > 0 ? width * done / total : 0
-            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            Stderr.write("\r[\(bar)] \(done)/\(total) ETA \(eta(done)) \(current.prefix(30))\u{1B}[K")
-        } else if done > 0, t - lastLine >= interval {
-            lastLine = t
-            Stderr.print("\(label): \(done)/\(total) images, \(String(format: "%.1f", Double(done) / max(t, 1e-9)))/s, ETA \(eta(done))")
-        }
-    }
-    func clear() { if enabled && terminal { Stderr.write("\r\u{1B}[K") } }
-    func finish(total: Int) {
-        guard enabled else { return }
-        let line = "\(total) images in \(String(format: "%.1f", elapsed)) s"
-        if terminal { Stderr.write("\r\u{1B}[K\(line)\n") } else { Stderr.print("\(label): \(line)") }
     }
 }
 

@@ -45,7 +45,7 @@ struct Models: ParsableCommand {
                     "present": local != nil, "path": local?.path as Any? ?? NSNull(), "default": isDefault,
                 ]
                 if let threshold {
-                    obj["threshold"] = Double(threshold.value)
+                    obj["threshold"] = JSONPrecision.threshold(threshold.value) as Double
                     obj["threshold_source"] = threshold.source
                 }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])

@@ -146,7 +146,9 @@ struct VerifyCommand: ParsableCommand {
         let base = URL(fileURLWithPath: root ?? URL(fileURLWithPath: csv).deletingLastPathComponent().path)
         var cache: [String: FaceVerifier.Analysis] = [:]
         var sims: [Float] = [], labels: [Bool] = [], failures = 0
-        for p in list.pairs {
+        let progress = ProgressReporter(total: list.pairs.count, label: "vz verify", unit: "pairs")
+        for (i, p) in list.pairs.enumerated() {
+            progress.update(done: i, current: (p.a as NSString).lastPathComponent)
             do {
                 func analysis(_ rel: String) throws -> FaceVerifier.Analysis {
                     if let c = cache[rel] { return c }
@@ -164,6 +166,7 @@ struct VerifyCommand: ParsableCommand {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             }
         }
+        progress.finish(total: list.pairs.count)
         var summary = FacePairs.summary(similarities: sims, labels: labels, threshold: verifier.threshold.value)
         summary["failed_pairs"] = Double(failures)
         var obj: [String: Any] = summary
@@ -186,16 +189,19 @@ struct VerifyCommand: ParsableCommand {
         }
         var embeddings: [[Float]] = [], identities: [String] = [], failed: [String] = []
         let start = Date()
+        let progress = ProgressReporter(total: files.count, label: "vz verify --calibrate")
         for (i, f) in files.enumerated() {
+            progress.update(done: i, current: f.url.lastPathComponent)
             do {
                 let a = try verifier.analyze(data: try read(f.url.path), name: f.url.path)
                 embeddings.append(a.embedding); identities.append(f.identity)
             } catch {
                 failed.append(f.url.path)
+                progress.clear()
                 FileHandle.standardError.write(Data("vz verify: skipping \(f.url.path): \(CLIExit.describe(error))\n".utf8))
             }
-            if (i + 1) % 200 == 0 { FileHandle.standardError.write(Data("embedded \(i + 1)/\(files.count)\n".utf8)) }
         }
+        progress.finish(total: files.count)
         let embedSeconds = Date().timeIntervalSince(start)
         let cal = FaceCalibration(embeddings: embeddings, identities: identities)
         var fars = [1e-2, 1e-3, 1e-4]
