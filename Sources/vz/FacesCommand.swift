@@ -146,7 +146,9 @@ struct FacesCommand: ParsableCommand {
         if let line = inputs.skippedLine() { Stderr.print("vz faces: " + line) }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let progress = ProgressReporter(total: inputs.items.count, label: "vz faces")
         for (i, item) in inputs.items.enumerated() {
+            progress.update(done: i, current: (item.path as NSString).lastPathComponent)
             do {
                 let data = try inputs.read(item, maxBytes: DecodeOptions().maxFileBytes)
                 var (report, img, dets) = try finder.find(data: data, name: item.path)
@@ -175,10 +177,12 @@ struct FacesCommand: ParsableCommand {
                 print(String(decoding: try enc.encode(line), as: UTF8.self))
                 fflush(stdout)
             } catch {
+                progress.clear()
                 Stderr.print("vz faces: skipped \(item.path): \(OutputFolder.describe(error))")
                 failed += 1
             }
         }
+        progress.finish(total: inputs.items.count)
         var wrote: [String] = []
         if let save, saveIsFile, savedFiles > 0 { wrote.append("the annotated image \(save)") }
         if let f = annotatedFolder { wrote.append("\(f.written) annotated image\(f.written == 1 ? "" : "s") under \(f.display)") }
