@@ -72,6 +72,28 @@ struct VOCDocument {
         }
     }
 
+    /// Offset of the first processing instruction without data (`<?name?>`, `<?name   ?>`), or nil.
+    ///
+    /// libxml2 hands such an instruction to its callback with a NULL data pointer, and swift-corelibs-foundation's
+    /// `XMLParser` calls `strlen` on it (SIGSEGV in `_NSXMLParserProcessingInstruction`; found by
+    /// `scripts/fuzz.sh voc-xml`). VOC annotations hold no processing instructions, so such a file is refused.
+    static func firstDatalessProcessingInstruction(_ data: Data) -> Int? {
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int? in
+            let b = raw.bindMemory(to: UInt8.self), n = b.count
+            func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+            var i = 0
+            while i + 1 < n {
+                guard b[i] == 0x3C, b[i + 1] == 0x3F else { i += 1; continue }   // "<?"
+                var j = i + 2
+                while j < n, !blank(b[j]), !(b[j] == 0x3F && j + 1 < n && b[j + 1] == 0x3E) { j += 1 }
+                while j < n, blank(b[j]) { j += 1 }
+                if j + 1 < n, b[j] == 0x3F, b[j + 1] == 0x3E { return i }        // "?>" right after the target
+                i += 2
+            }
+            return nil
+        }
+    }
+
     static func parse(_ url: URL) throws -> VOCDocument {
         try EvalLimits.checkFileSize(url, limit: EvalLimits.maxXMLBytes, kind: "XML")
         let data: Data
@@ -83,6 +105,10 @@ struct VOCDocument {
         if let bad = Self.firstInvalidUTF8(data) {
             let line = 1 + data.prefix(bad).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             throw EvalError.unreadable(file: url.path, reason: "not valid UTF-8 at byte \(bad) (line \(line))")
+        }
+        if let pi = Self.firstDatalessProcessingInstruction(data) {
+            let line = 1 + data.prefix(pi).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            throw EvalError.unreadable(file: url.path, reason: "a processing instruction without data at byte \(pi) (line \(line)): not a VOC annotation")
         }
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false

@@ -76,6 +76,10 @@ final class ReaderErrorTests: XCTestCase {
         assertError({ _ = try VOCDatasetReader.read(self.dir.appendingPathComponent("voc4")) }, contains: ["d.xml", "not valid UTF-8 at byte 15 (line 2)"])
         XCTAssertNil(VOCDocument.firstInvalidUTF8(Data("<a>é ✓ 🐈</a>".utf8)))
         XCTAssertEqual(VOCDocument.firstInvalidUTF8(Data([0x61, 0xE2, 0x9C])), 1)
+        // A processing instruction without data crashed Foundation's XMLParser (strlen of NULL; CI fuzz run).
+        XCTAssertEqual(VOCDocument.firstDatalessProcessingInstruction(Data("<a><?dept?>3</a>".utf8)), 3)
+        XCTAssertEqual(VOCDocument.firstDatalessProcessingInstruction(Data("<a><?dept  \n?></a>".utf8)), 3)
+        XCTAssertNil(VOCDocument.firstDatalessProcessingInstruction(Data("<?xml version=\"1.0\"?><a><?pi data?></a>".utf8)))
     }
 
     func testYOLOErrors() throws {
