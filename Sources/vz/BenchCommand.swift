@@ -10,7 +10,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: engine ops and models (warm-up, N runs, median).",
-        subcommands: [BenchModel.self, BenchOps.self, BenchAttention.self, BenchDETRTransformer.self], defaultSubcommand: BenchModel.self
+        subcommands: [BenchModel.self, BenchOps.self, BenchAttention.self, BenchDETRTransformer.self, BenchGallery.self], defaultSubcommand: BenchModel.self
     )
 }
 
