@@ -197,7 +197,7 @@ struct VerifyCommand: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
         if let impostorTail {
             let id = FaceModelFactory.recognizerID(recognizer, weights: weights.map { URL(fileURLWithPath: $0) })
-            let source = "\(cal.impostors.count) impostor pairs of \(embeddings.count) images of \(Set(identities).count) identities (\(URL(fileURLWithPath: dir).lastPathComponent)\(aligned ? ", aligned" : ""))"
+            let source = "all \(cal.impostors.count) impostor pairs of \(embeddings.count) images of \(Set(identities).count) identities in \(URL(fileURLWithPath: dir).standardizedFileURL.pathComponents.suffix(2).joined(separator: "/"))\(aligned ? " (aligned crops)" : "")"
             let tail = ImpostorTail(recognizer: id, source: source, impostors: cal.impostors)
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
