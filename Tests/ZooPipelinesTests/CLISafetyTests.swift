@@ -131,4 +131,31 @@ final class CLISafetyTests: XCTestCase {
         XCTAssertEqual(evalStatus, 2, evalErr)
         XCTAssertTrue(evalErr.hasPrefix("vz eval: ") && evalErr.contains("missing.json"), evalErr)
     }
+
+    /// Issue 15 item 6: one exit-code scheme and error format (`CLIExit`), and every command's help with examples,
+    /// hard-wrapped so ArgumentParser never re-wraps it (no line over 80 columns before the usage line).
+    func testExitCodeSchemeAndHelpExamples() throws {
+        let (rootStatus, root, _) = try vz(["--help"])
+        XCTAssertEqual(rootStatus, 0)
+        XCTAssertTrue(root.contains("EXIT CODES (every command)") && root.contains("64  invalid command line"), root)
+        for (args, prefix) in [(["models", "nosuch"], "vz models: unknown model 'nosuch'"),
+                               (["weights", "pull", "nosuch"], "vz weights pull: unknown model 'nosuch'")] {
+            let (status, _, err) = try vz(args)
+            XCTAssertEqual(status, 2, "\(args): \(err)")
+            XCTAssertTrue(err.hasPrefix(prefix), "\(args): \(err)")
+            XCTAssertFalse(err.contains("Error Domain") || err.contains("NSCocoaErrorDomain"), err)
+        }
+        let (usage, _, usageErr) = try vz(["detect", "x.jpg", "--conf", "7"])
+        XCTAssertEqual(usage, 64, usageErr)
+        for command in [["detect"], ["eval"], ["faces"], ["verify"], ["serve"], ["models"], ["info"], ["bench"],
+                        ["weights", "pull"], ["weights", "verify"]] {
+            let (status, help, _) = try vz(command + ["--help"])
+            XCTAssertEqual(status, 0, "\(command)")
+            XCTAssertTrue(help.contains("EXAMPLES"), "\(command) --help has no examples")
+            let discussion = help.components(separatedBy: "USAGE:").first ?? help
+            for line in discussion.split(separator: "\n") where line.count > 80 {
+                XCTFail("\(command) --help: line of \(line.count) columns: \(line)")
+            }
+        }
+    }
 }
