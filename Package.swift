@@ -29,9 +29,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         // The service's JSON access log.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The face gallery's SQLite store (Debian: libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev, libwebp-dev, libdnnl-dev).
+        // System libraries (Debian: libopenblas-dev, libjpeg-dev (libjpeg-turbo), libpng-dev, libwebp-dev, libdnnl-dev;
+        // libsqlite3-dev for GRDB).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
@@ -52,9 +55,10 @@ let package = Package(
         .target(name: "ZooModels", dependencies: ["ZooNN", "ZooTensor", "ZooDetect", "ZooImage"], swiftSettings: release),
         .target(name: "ZooEval", dependencies: ["ZooDetect", "ZooImage"], swiftSettings: release),
         .target(name: "ZooPipelines", dependencies: [
-            "ZooModels", "ZooImage", "ZooEval", "ZooDetect",
+            "ZooModels", "ZooImage", "ZooEval", "ZooDetect", "ZooTensor", "CBLAS",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: release),
         .target(name: "ZooServe", dependencies: [
             "ZooPipelines",

@@ -14,6 +14,8 @@ public struct FaceFinder {
         public var score: Float
         /// Five [x, y] points: left eye, right eye, nose, left and right mouth corner (left = image left).
         public var landmarks: [[Float]]
+        /// With `--embed`: the face's L2-normalised embedding (the aligned chip through the recognizer).
+        public var embedding: [Float]?
     }
 
     /// The `vz faces` JSON object.
@@ -22,6 +24,9 @@ public struct FaceFinder {
         public var width: Int
         public var height: Int
         public var faces: [Face]
+        /// With `--embed`: the recognizer that produced the embeddings.
+        public var recognizer: String?
+        public var recognizer_version: String?
     }
 
     /// Decodes `data` and detects faces; faces are sorted by descending score.
@@ -36,6 +41,21 @@ public struct FaceFinder {
                  landmarks: stride(from: 0, to: 10, by: 2).map { [JSONPrecision.pixels(d.landmarks[$0]), JSONPrecision.pixels(d.landmarks[$0 + 1])] })
         }
         return (Report(image: name, width: image.width, height: image.height, faces: faces), image, dets)
+    }
+
+    /// Adds each face's L2-normalised embedding by `embedder` (aligned onto its template, as `vz verify` does) and
+    /// the recognizer's name and version to `report`; `dets` are the report's detections in the same order. A face
+    /// whose landmarks give no alignment keeps no embedding.
+    public static func embed(_ report: inout Report, image: Image, detections dets: [FaceDetection],
+                             embedder: any FaceEmbedder, recognizer: RecognizerID) throws {
+        precondition(dets.count == report.faces.count, "one detection per face")
+        let (w, h) = embedder.inputSize
+        for (i, d) in dets.enumerated() {
+            guard let chip = FaceAligner.align(image, landmarks: d.landmarks, template: embedder.template, width: w, height: h) else { continue }
+            report.faces[i].embedding = FaceVerifier.normalized(try embedder.embed(chip))
+        }
+        report.recognizer = recognizer.name
+        report.recognizer_version = recognizer.version
     }
 
     /// Aligned crops of every detection (same order), `width × height` onto `template`.

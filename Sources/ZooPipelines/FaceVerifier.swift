@@ -81,6 +81,46 @@ public final class FaceVerifier: @unchecked Sendable {
                                     landmarks: [], rotation: 0)
             return Analysis(face: face, embedding: e, chip: chip, timings: timings)
         }
+        let (used, rotation, faces) = try detectFaces(image)
+        timings["detect"] = clock.lap(); timings["cpu_detect"] = clock.lastCPULap
+        guard !faces.isEmpty else { throw FaceVerifierError.noFace(image: name) }
+        let index = faceIndex ?? 0
+        guard index >= 0 && index < faces.count else {
+            throw FaceVerifierError.faceIndexOutOfRange(image: name, index: index, count: faces.count)
+        }
+        guard let a = try embedFace(faces[index], in: used, rotation: rotation, count: faces.count, name: name,
+                                    timings: timings, clock: &clock) else {
+            throw FaceVerifierError.noFace(image: name)
+        }
+        return a
+    }
+
+    /// Decodes, detects, aligns and embeds every face of one image, largest first (the same detection, rotation
+    /// fallback and alignment as `analyze`); an image without a face gives an empty list. Timings of the shared
+    /// stages (decode, detect) are in the first analysis only.
+    public func analyzeAll(data: Data, name: String) throws -> [Analysis] {
+        var clock = Stopwatch()
+        let image: Image
+        do { image = try ImageDecoder.decode(data, name: name) } catch {
+            throw FaceVerifierError.unreadable(image: name, reason: "\(error)")
+        }
+        var timings = ["decode": clock.lap(), "cpu_decode": clock.lastCPULap]
+        if aligned || detector == nil { return [try analyze(image: image, name: name, timings: timings, clock: &clock)] }
+        let (used, rotation, faces) = try detectFaces(image)
+        timings["detect"] = clock.lap(); timings["cpu_detect"] = clock.lastCPULap
+        var out: [Analysis] = []
+        for f in faces {
+            if let a = try embedFace(f, in: used, rotation: rotation, count: faces.count, name: name, timings: timings, clock: &clock) {
+                out.append(a)
+            }
+            timings = [:]
+        }
+        return out
+    }
+
+    /// Faces of `image` by descending box area; when there is none upright (and `tryRotations`), those of the
+    /// quarter turn whose best face scores highest, with that turned image and its turn count.
+    private func detectFaces(_ image: Image) throws -> (used: Image, rotation: Int, faces: [FaceDetection]) {
         let detector = detector!
         var used = image, rotation = 0
         var faces = try detector.detect(image)
@@ -94,22 +134,22 @@ public final class FaceVerifier: @unchecked Sendable {
             }
             if let best { used = best.image; rotation = best.turns; faces = best.faces }
         }
-        timings["detect"] = clock.lap(); timings["cpu_detect"] = clock.lastCPULap
-        guard !faces.isEmpty else { throw FaceVerifierError.noFace(image: name) }
-        let bySize = faces.sorted { $0.area > $1.area }
-        let index = faceIndex ?? 0
-        guard index >= 0 && index < bySize.count else {
-            throw FaceVerifierError.faceIndexOutOfRange(image: name, index: index, count: bySize.count)
-        }
-        let face = bySize[index]
+        return (used, rotation, faces.sorted { $0.area > $1.area })
+    }
+
+    /// Aligns and embeds one detected face (nil when its landmarks give no alignment).
+    private func embedFace(_ face: FaceDetection, in used: Image, rotation: Int, count: Int, name: String,
+                           timings t: [String: Double], clock: inout Stopwatch) throws -> Analysis? {
+        var timings = t
+        let (cw, ch) = embedder.inputSize
         guard let chip = FaceAligner.align(used, landmarks: face.landmarks, template: embedder.template, width: cw, height: ch) else {
-            throw FaceVerifierError.noFace(image: name)
+            return nil
         }
         timings["align"] = clock.lap(); timings["cpu_align"] = clock.lastCPULap
         try Interruption.check()
         let e = try embedder.embed(chip)
         timings["embed"] = clock.lap(); timings["cpu_embed"] = clock.lastCPULap
-        let record = VerifiedFace(image: name, n_faces: faces.count, box: face.box.map(JSONPrecision.pixels),
+        let record = VerifiedFace(image: name, n_faces: count, box: face.box.map(JSONPrecision.pixels),
                                   score: JSONPrecision.score(face.score),
                                   landmarks: stride(from: 0, to: 10, by: 2).map {
                                       [JSONPrecision.pixels(face.landmarks[$0]), JSONPrecision.pixels(face.landmarks[$0 + 1])]
@@ -147,6 +187,15 @@ public final class FaceVerifier: @unchecked Sendable {
                                 recognizer: embedder.name, faces: [x.face, y.face],
                                 timings_ms: timings.mapValues { JSONPrecision.milliseconds($0 * 1000) },
                                 cpu_ms: cpu.mapValues { JSONPrecision.milliseconds($0 * 1000) }, notes: notes.isEmpty ? nil : notes)
+    }
+
+    /// `v / ‖v‖₂` (a zero vector stays zero): the form embeddings are stored and compared in.
+    public static func normalized(_ v: [Float]) -> [Float] {
+        var n: Double = 0
+        for x in v { n += Double(x) * Double(x) }
+        guard n > 0 else { return v }
+        let inv = Float(1 / n.squareRoot())
+        return v.map { $0 * inv }
     }
 
     /// Cosine similarity (embeddings need not be normalised).

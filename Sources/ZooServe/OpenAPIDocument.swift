@@ -105,7 +105,115 @@ enum OpenAPIDocument {
         "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
         "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
         "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
-        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}}
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/faces/embed": {"post": {
+      "summary": "Faces with landmarks and each face's L2-normalised embedding; the response is the JSON object `vz faces --embed` prints",
+      "requestBody": {"required": true, "content": {
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}}, "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {"image": {"type": "string", "format": "binary"}}}}}},
+      "responses": {
+        "200": {"description": "faces with embeddings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FacesEmbed"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/gallery": {"get": {
+      "summary": "The registered people (as `vz gallery list`)",
+      "responses": {"200": {"description": "people", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "success": {"type": "boolean"}, "gallery_size": {"type": "integer"}, "people": {"type": "array", "items": {"$ref": "#/components/schemas/GalleryPerson"}}}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "405": {"$ref": "#/components/responses/MethodNotAllowed"}}}},
+    "/v1/gallery/add": {"post": {
+      "summary": "Register the largest face of each image for a person (one transaction; as `vz gallery add`); needs the API key when one is configured",
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["name", "image"], "properties": {
+        "name": {"type": "string", "description": "the person (field 'userid' is accepted too)"}, "image": {"type": "string", "format": "binary"},
+        "image1": {"type": "string", "format": "binary", "description": "more images: image1, image2, ..."}}}}}},
+      "responses": {
+        "200": {"description": "the person as stored", "content": {"application/json": {"schema": {"type": "object", "properties": {"success": {"type": "boolean"}, "person": {"$ref": "#/components/schemas/GalleryPerson"}}}}}},
+        "409": {"$ref": "#/components/responses/Conflict"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/gallery/remove": {"post": {
+      "summary": "Remove a person and all their embeddings (404 if absent)",
+      "parameters": [{"name": "name", "in": "query", "schema": {"type": "string"}, "description": "the person (or a form field 'name')"}],
+      "requestBody": {"required": false, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": {"name": {"type": "string"}}}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
+      "responses": {"200": {"description": "removed", "content": {"application/json": {"schema": {"type": "object", "properties": {"success": {"type": "boolean"}, "removed": {"type": "string"}}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "405": {"$ref": "#/components/responses/MethodNotAllowed"}}}},
+    "/v1/gallery/identify": {"post": {
+      "summary": "Identify every face against the gallery; the response is the JSON object `vz identify` prints (name or \"unknown\", similarity, runner-up, threshold, threshold_source, gallery_size)",
+      "parameters": [{"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": -1, "maximum": 1}, "description": "fixed cosine threshold, -1...1 (default: calibrated for the gallery size at FPIR 1 %, see threshold_source)"}],
+      "requestBody": {"required": true, "content": {
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}}, "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {"image": {"type": "string", "format": "binary"}}}}}},
+      "responses": {
+        "200": {"description": "identified faces", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Identification"}}}},
+        "409": {"$ref": "#/components/responses/Conflict"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/vision/face": {"post": {
+      "summary": "DeepStack / CodeProject.AI face detection",
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
+        "image": {"type": "string", "format": "binary"}, "min_confidence": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.4}}}}}},
+      "responses": {
+        "200": {"description": "faces", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "success": {"type": "boolean"}, "count": {"type": "integer"}, "code": {"type": "integer"}, "processMs": {"type": "integer"},
+          "predictions": {"type": "array", "items": {"type": "object", "properties": {"confidence": {"type": "number"},
+            "x_min": {"type": "integer"}, "y_min": {"type": "integer"}, "x_max": {"type": "integer"}, "y_max": {"type": "integer"}}}}}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/vision/face/register": {"post": {
+      "summary": "DeepStack / CodeProject.AI face registration: the largest face of each image for userid (needs the API key when one is configured)",
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["userid", "image"], "properties": {
+        "userid": {"type": "string"}, "image": {"type": "string", "format": "binary"},
+        "image1": {"type": "string", "format": "binary", "description": "more images: image1, image2, ..."}}}}}},
+      "responses": {
+        "200": {"description": "registered", "content": {"application/json": {"schema": {"type": "object", "properties": {"success": {"type": "boolean"}, "message": {"type": "string"}}}}}},
+        "409": {"$ref": "#/components/responses/Conflict"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/vision/face/recognize": {"post": {
+      "summary": "DeepStack / CodeProject.AI face recognition: userid per face, \"unknown\" (confidence 0) below the open-set threshold",
+      "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
+        "image": {"type": "string", "format": "binary"},
+        "min_confidence": {"type": "number", "minimum": -1, "maximum": 1, "description": "a fixed cosine threshold instead of the calibrated one"}}}}}},
+      "responses": {
+        "200": {"description": "recognized faces", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "success": {"type": "boolean"}, "count": {"type": "integer"}, "code": {"type": "integer"}, "processMs": {"type": "integer"},
+          "threshold": {"type": "number"}, "threshold_source": {"type": "string"}, "gallery_size": {"type": "integer"},
+          "predictions": {"type": "array", "items": {"type": "object", "properties": {"userid": {"type": "string"}, "confidence": {"type": "number"},
+            "x_min": {"type": "integer"}, "y_min": {"type": "integer"}, "x_max": {"type": "integer"}, "y_max": {"type": "integer"}}}}}}}}},
+        "409": {"$ref": "#/components/responses/Conflict"},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Timeout"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"}, "408": {"$ref": "#/components/responses/BodyTimeout"}}}},
+    "/v1/vision/face/list": {"post": {
+      "summary": "DeepStack / CodeProject.AI: the registered userids",
+      "responses": {"200": {"description": "userids", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "success": {"type": "boolean"}, "faces": {"type": "array", "items": {"type": "string"}}}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "405": {"$ref": "#/components/responses/MethodNotAllowed"}}}},
+    "/v1/vision/face/delete": {"post": {
+      "summary": "DeepStack / CodeProject.AI: delete a userid and its faces (404 if absent)",
+      "requestBody": {"required": true, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["userid"], "properties": {"userid": {"type": "string"}}}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["userid"], "properties": {"userid": {"type": "string"}}}}}},
+      "responses": {"200": {"description": "deleted", "content": {"application/json": {"schema": {"type": "object", "properties": {"success": {"type": "boolean"}, "message": {"type": "string"}}}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "503": {"$ref": "#/components/responses/Unavailable"}, "405": {"$ref": "#/components/responses/MethodNotAllowed"}}}}
   },
   "components": {
     "schemas": {
@@ -136,6 +244,23 @@ enum OpenAPIDocument {
           "box": {"type": "array", "items": {"type": "number"}, "description": "x1, y1, x2, y2 in pixels of the (possibly turned) image"},
           "score": {"type": "number"}, "rotation": {"type": "integer", "description": "quarter turns counter-clockwise applied before detection"},
           "landmarks": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}, "description": "five [x, y] points"}}}}}},
+      "GalleryPerson": {"type": "object", "properties": {"name": {"type": "string"}, "faces": {"type": "integer"},
+        "images": {"type": "array", "items": {"type": "string"}}, "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"}, "recognizer": {"type": "string"}, "recognizer_version": {"type": "string"}}},
+      "FacesEmbed": {"type": "object", "properties": {"image": {"type": "string"}, "width": {"type": "integer"}, "height": {"type": "integer"},
+        "recognizer": {"type": "string"}, "recognizer_version": {"type": "string"},
+        "faces": {"type": "array", "items": {"type": "object", "properties": {"box": {"type": "array", "items": {"type": "number"}}, "score": {"type": "number"},
+          "landmarks": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+          "embedding": {"type": "array", "items": {"type": "number"}, "description": "L2-normalised"}}}}}},
+      "Identification": {"type": "object", "properties": {"image": {"type": "string"}, "threshold": {"type": "number"}, "threshold_source": {"type": "string"},
+        "gallery_size": {"type": "integer", "description": "people"}, "gallery_embeddings": {"type": "integer", "description": "the N the threshold is calibrated for"},
+        "recognizer": {"type": "string"}, "recognizer_version": {"type": "string"}, "detector": {"type": "string"},
+        "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+        "faces": {"type": "array", "items": {"type": "object", "properties": {"box": {"type": "array", "items": {"type": "number"}}, "score": {"type": "number"},
+          "landmarks": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}, "rotation": {"type": "integer"},
+          "name": {"type": "string", "description": "the best person, or \"unknown\""}, "similarity": {"type": "number"}, "best_match": {"type": "string"},
+          "runner_up": {"type": "string"}, "runner_up_similarity": {"type": "number"}, "threshold": {"type": "number"},
+          "threshold_source": {"type": "string"}, "gallery_size": {"type": "integer"}}}}}},
       "DeepStackDetection": {"type": "object", "properties": {
         "success": {"type": "boolean"}, "count": {"type": "integer"}, "code": {"type": "integer"},
         "inferenceMs": {"type": "integer"}, "processMs": {"type": "integer"},
@@ -146,6 +271,7 @@ enum OpenAPIDocument {
     "responses": {
       "BadRequest": {"description": "malformed request or not a JPEG, PNG, WebP or BMP image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "unknown model, or face routes disabled (--no-faces)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Conflict": {"description": "faces of another recognizer or version than the gallery's", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "TooLarge": {"description": "body over --max-body-mb", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unprocessable": {"description": "image over --max-pixels, or no face found (the error names the field)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unavailable": {"description": "queue full, loading, shutting down, or the face pipeline failed to load (the error says why)", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

@@ -38,6 +38,11 @@ public struct ServeConfiguration: Sendable {
     /// nil disables the face routes. If it fails to load (e.g. weights missing), detection still serves and the
     /// face routes answer 503 naming the cause.
     public var faces: (detector: String, recognizer: String)? = (FaceModelFactory.defaultDetector, FaceModelFactory.defaultRecognizer)
+    /// The face gallery (`vz serve --gallery`, a SQLite file) behind `/v1/gallery/…` and DeepStack's face
+    /// register/recognize/list/delete routes; nil: those routes answer 404. Opened when the models load.
+    public var gallery: String? = nil
+    /// Target open-set false positive identification rate of the gallery's identification threshold.
+    public var galleryFPIR = OpenSetThreshold.defaultFPIR
     /// Weights location.
     public var store: WeightsStore = .standard()
 

@@ -18,6 +18,8 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
     case methodNotAllowed(method: String, path: String, allow: [String])
     /// 408: the request body did not arrive within `--body-timeout-s` (the connection is closed after the answer).
     case bodyTimeout(seconds: Double)
+    /// 409: the request conflicts with the stored state (faces of another recognizer than the gallery's).
+    case conflict(String)
     /// 413: the body exceeds `--max-body-mb`.
     case bodyTooLarge(limit: Int)
     /// 422: a well-formed image the service refuses (too many pixels).
@@ -38,6 +40,7 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
         case .notFound: return 404
         case .methodNotAllowed: return 405
         case .bodyTimeout: return 408
+        case .conflict: return 409
         case .bodyTooLarge: return 413
         case .unprocessable: return 422
         case .overloaded, .notReady: return 503
@@ -48,7 +51,8 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .badRequest(let m), .unauthorized(let m), .notFound(let m), .unprocessable(let m), .internalError(let m), .notReady(let m): return m
+        case .badRequest(let m), .unauthorized(let m), .notFound(let m), .unprocessable(let m), .internalError(let m), .notReady(let m),
+             .conflict(let m): return m
         case .methodNotAllowed(let method, let path, let allow):
             return "method \(method) not allowed on \(path) (allowed: \(allow.joined(separator: ", ")))"
         case .bodyTimeout(let s):
@@ -82,6 +86,14 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
             }
         }
         if error is DetectorError || error is PreprocessError { return .badRequest("\(error)") }
+        if let e = error as? GalleryError {
+            switch e {
+            case .recognizerMismatch, .dimensionMismatch: return .conflict(e.description)
+            case .unknownPerson: return .notFound(e.description)
+            case .invalidName, .invalidEmbedding, .noFaces: return .badRequest(e.description)
+            case .storage, .unsupportedLocation: return .internalError(e.description)
+            }
+        }
         return .internalError("\(error)")
     }
 }

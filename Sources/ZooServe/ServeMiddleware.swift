@@ -26,7 +26,8 @@ struct ServeMiddleware: RouterMiddleware {
                 if let given = APIKey.presented(request) {
                     guard apiKey.matches(given) else { throw APIKey.wrong }
                     response = try await next(request, context)
-                } else if MultipartForm.boundary(contentType: request.headers[.contentType] ?? "") != nil {
+                } else if MultipartForm.boundary(contentType: request.headers[.contentType] ?? "") != nil
+                            || (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/x-www-form-urlencoded") {
                     response = try await APIKey.$requiredInForm.withValue(apiKey.key) { try await next(request, context) }
                 } else {
                     throw APIKey.missing

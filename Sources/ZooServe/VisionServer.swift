@@ -10,7 +10,9 @@ import ZooTensor
 ///
 /// Routes: `GET /`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, `/v1/models`;
 /// `POST /v1/detect`, `/v1/vision/detection` (DeepStack / CodeProject.AI), `/v1/faces/verify` (the `vz verify`
-/// JSON), `/v1/vision/face/match` (DeepStack / CodeProject.AI).
+/// JSON), `/v1/vision/face/match` (DeepStack / CodeProject.AI); `/v1/faces/embed`, `GET /v1/gallery`,
+/// `/v1/gallery/add|remove|identify` and DeepStack's `/v1/vision/face`, `/face/register|recognize|list|delete`
+/// (`VisionServer+Gallery.swift`).
 public final class VisionServer: Sendable {
     public let service: VisionService
 
@@ -27,7 +29,7 @@ public final class VisionServer: Sendable {
         router.add(middleware: ServeMiddleware(metrics: service.metrics, apiKey: service.configuration.apiKey.map(APIKey.init(key:)),
                                               accessLog: service.configuration.accessLog))
         let service = self.service
-        let handlers: [String: @Sendable (Request, BasicRequestContext) async throws -> Response] = [
+        var handlers: [String: @Sendable (Request, BasicRequestContext) async throws -> Response] = [
             "GET /": { _, _ in
                 Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
             },
@@ -87,6 +89,7 @@ public final class VisionServer: Sendable {
                 return HTTPJSON.response(DeepStack.faceMatch(result, processMs: (ContinuousClock.now - start).seconds * 1000))
             },
         ]
+        handlers.merge(Self.galleryHandlers(service)) { a, _ in a }
         for op in OpenAPIDocument.operations {
             guard let handler = handlers[op.key] else { preconditionFailure("openapi.json lists \(op.key) but no handler serves it") }
             router.on(RouterPath(op.path), method: HTTPRequest.Method(rawValue: op.method)!, use: handler)

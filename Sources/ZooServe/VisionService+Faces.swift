@@ -71,7 +71,7 @@ extension VisionService {
     }
 
     /// One image through the pipeline, its `FaceVerifierError`s mapped to HTTP errors naming the field.
-    private static func analyze(_ v: FaceVerifier, _ u: FaceUpload) throws -> FaceVerifier.Analysis {
+    static func analyze(_ v: FaceVerifier, _ u: FaceUpload) throws -> FaceVerifier.Analysis {
         do { return try v.analyze(data: u.data, name: u.name) } catch let e as FaceVerifierError {
             let message = u.filename == nil ? e.description : "\(u.field): \(e.description)"
             switch e {

@@ -18,6 +18,8 @@ public final class VisionService: @unchecked Sendable {
     private var loadError: String?
     private var faces: FaceVerifierPool?
     private var faceError: String?
+    private var openedGallery: Gallery?
+    private var galleryError: String?
 
     public init(configuration: ServeConfiguration) {
         self.configuration = configuration
@@ -34,6 +36,12 @@ public final class VisionService: @unchecked Sendable {
 
     /// The loaded face pipeline, if any.
     var facePool: FaceVerifierPool? { lock.lock(); defer { lock.unlock() }; return faces }
+
+    /// The opened gallery, if configured and opened.
+    var gallery: Gallery? { lock.lock(); defer { lock.unlock() }; return openedGallery }
+
+    /// Why the gallery could not be opened, if it could not.
+    public var galleryFailure: String? { lock.lock(); defer { lock.unlock() }; return galleryError }
 
     /// Why the face pipeline failed to load, if it did (detection serves regardless).
     public var faceFailure: String? { lock.lock(); defer { lock.unlock() }; return faceError }
@@ -55,6 +63,7 @@ public final class VisionService: @unchecked Sendable {
                 lock.lock(); pools[name] = pool; lock.unlock()
             }
             loadFaces()
+            openGallery()
             lock.lock(); loaded = true; lock.unlock()
         } catch {
             lock.lock(); loadError = "\(error)"; lock.unlock()
@@ -73,6 +82,18 @@ public final class VisionService: @unchecked Sendable {
             lock.lock(); faces = pool; lock.unlock()
         } catch {
             lock.lock(); faceError = "\(error)"; lock.unlock()
+        }
+    }
+
+    /// Opens the configured gallery; a failure is recorded (gallery routes → 503), not thrown.
+    private func openGallery() {
+        guard let location = configuration.gallery else { return }
+        do {
+            let g = try Gallery.open(location)
+            _ = try g.snapshot()   // load the matrix now, not on the first request
+            lock.lock(); openedGallery = g; lock.unlock()
+        } catch {
+            lock.lock(); galleryError = "\(error)"; lock.unlock()
         }
     }
 

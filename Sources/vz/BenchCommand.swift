@@ -21,8 +21,9 @@ struct Bench: ParsableCommand {
           vz bench model --model yolov3-tiny --profile
           vz bench ops --threads 2
           vz bench attention --runs 3
+          vz bench gallery --sizes 1000,10000,100000
         """,
-        subcommands: [BenchModel.self, BenchOps.self, BenchAttention.self, BenchDETRTransformer.self], defaultSubcommand: BenchModel.self
+        subcommands: [BenchModel.self, BenchOps.self, BenchAttention.self, BenchDETRTransformer.self, BenchGallery.self], defaultSubcommand: BenchModel.self
     )
 }
 

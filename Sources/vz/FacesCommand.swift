@@ -32,11 +32,17 @@ struct FacesCommand: ParsableCommand {
         folder (refused before anything runs); the last stderr line says where files
         went.
 
+        --embed: each face also gets "embedding", its L2-normalised embedding by
+        --recognizer (aligned onto the recognizer's template as `vz verify` does),
+        and the object gets "recognizer" and "recognizer_version" (embeddings of
+        different recognizers or versions are not comparable).
+
         EXAMPLES
           vz faces group.jpg
           vz faces photos/ --save out --save-crops crops
           vz faces a.jpg --detector yunet --min-score 0.8
           vz faces lfw/ --save-crops aligned --crop-template dlib
+          vz faces group.jpg --embed --recognizer sface
 
         EXIT CODES
           0   every image was processed
@@ -64,6 +70,15 @@ struct FacesCommand: ParsableCommand {
 
     @Option(name: .customLong("save-crops"), help: "Write aligned face crops into this folder (<image-stem>-face-<i>.png).")
     var saveCrops: String?
+
+    @Flag(help: "Add each face's L2-normalised embedding and the recognizer's name and version.")
+    var embed = false
+
+    @Option(help: "With --embed: recognizer, \(FaceModelFactory.recognizerNames.joined(separator: ", ")).")
+    var recognizer = FaceModelFactory.defaultRecognizer
+
+    @Option(help: "With --embed: recognizer weights (file or folder; default: weights/<name> or VZ_WEIGHTS_PATH).")
+    var recognizerWeights: String?
 
     @Option(help: "Crop layout: arcface (112x112) or dlib (150x150).")
     var cropTemplate = "arcface"
@@ -132,7 +147,13 @@ struct FacesCommand: ParsableCommand {
             throw CLIExit.failed
         }
         let finder: FaceFinder, isMTCNN: Bool
+        var embedder: (any FaceEmbedder)?, recognizerID: RecognizerID?
         do {
+            if embed {
+                let url = recognizerWeights.map { URL(fileURLWithPath: $0) }
+                embedder = try FaceModelFactory.embedder(recognizer, weights: url)
+                recognizerID = FaceModelFactory.recognizerID(recognizer, weights: url)
+            }
             let det = try FaceModelFactory.detector(detector, weights: weights.map { URL(fileURLWithPath: $0) })
             if let minScore, let m = det as? MTCNN { m.configuration.minScore = minScore }
             finder = FaceFinder(detector: det)
@@ -155,6 +176,9 @@ struct FacesCommand: ParsableCommand {
                 if let minScore, !isMTCNN {
                     dets = dets.filter { $0.score >= minScore }
                     report.faces = report.faces.filter { $0.score >= minScore }
+                }
+                if let embedder, let recognizerID {
+                    try FaceFinder.embed(&report, image: img, detections: dets, embedder: embedder, recognizer: recognizerID)
                 }
                 var line = Line(report: report)
                 if let save, saveIsFile {

@@ -14,11 +14,14 @@ struct Serve: AsyncParsableCommand {
         Routes: GET / (web page), /healthz, /readyz, /metrics, /openapi.json,
         /v1/models; POST /v1/detect (same JSON as `vz detect`), /v1/vision/detection
         (DeepStack), /v1/faces/verify (same JSON as `vz verify`),
-        /v1/vision/face/match (DeepStack). Models load once at start; /readyz turns
-        200 when they are loaded. Missing face weights (`vz weights pull mtcnn
-        dlib-resnet`) do not stop detection: the face routes answer 503 naming the
-        cause. SIGTERM/SIGINT: stop accepting connections, finish in-flight requests,
-        exit 0.
+        /v1/vision/face/match (DeepStack), /v1/faces/embed (as `vz faces --embed`);
+        GET /v1/gallery, POST /v1/gallery/add|remove|identify (as `vz gallery` /
+        `vz identify`); DeepStack's /v1/vision/face and
+        /v1/vision/face/register|recognize|list|delete. Models load once at start;
+        /readyz turns 200 when they are loaded. Missing face weights (`vz weights
+        pull mtcnn dlib-resnet`) do not stop detection: the face routes answer 503
+        naming the cause. SIGTERM/SIGINT: stop accepting connections, finish
+        in-flight requests, exit 0.
 
         EXAMPLES
           vz serve
@@ -42,6 +45,12 @@ struct Serve: AsyncParsableCommand {
     var faces = "\(FaceModelFactory.defaultDetector),\(FaceModelFactory.defaultRecognizer)"
     @Flag(help: "Do not load a face pipeline (the face routes answer 404).")
     var noFaces = false
+    @Option(help: "Face gallery file for /v1/gallery/... and DeepStack's face register/recognize/list/delete (SQLite; default: VZ_GALLERY, else weights/gallery/faces.sqlite; shared safely with `vz gallery` and other replicas on this machine).")
+    var gallery: String?
+    @Flag(help: "Do not open a gallery (the gallery routes answer 404).")
+    var noGallery = false
+    @Option(help: "Target open-set false positive identification rate of the gallery routes, in (0, 1).")
+    var fpir: Double = OpenSetThreshold.defaultFPIR
     @OptionGroup var precisionOption: PrecisionOption
 
     @Option(help: "Threads per inference (default: VZ_THREADS or all cores; range \(L.text(L.threads))).")
@@ -80,6 +89,7 @@ struct Serve: AsyncParsableCommand {
         try check("body-timeout-s", bodyTimeoutS, L.bodyTimeoutSeconds)
         try check("header-timeout-s", headerTimeoutS, L.headerTimeoutSeconds)
         if let threads { try check("threads", threads, L.threads) }
+        guard fpir > 0 && fpir < 1 else { throw ValidationError("--fpir must be in (0, 1), got \(fpir)") }
         guard !modelList.isEmpty else { throw ValidationError("--models names no model") }
         if !noFaces {
             guard let f = facePair else { throw ValidationError("--faces wants 'detector,recognizer', e.g. mtcnn,sface") }
@@ -111,6 +121,8 @@ struct Serve: AsyncParsableCommand {
         cfg.bodyTimeoutSeconds = bodyTimeoutS; cfg.headerTimeoutSeconds = headerTimeoutS
         cfg.apiKey = apiKey ?? ProcessInfo.processInfo.environment["VZ_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         cfg.faces = noFaces ? nil : facePair
+        cfg.gallery = noGallery || noFaces ? nil : (gallery ?? Gallery.defaultLocation())
+        cfg.galleryFPIR = fpir
         cfg.accessLog = accessLog ? .standardError() : nil
         // Fail fast (exit 2) on unknown models or missing weights, before binding the port.
         for m in cfg.models {

@@ -7,10 +7,10 @@ import ZooTensor
 struct VZ: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vz",
-        abstract: "VisionZoo: vision models on the CPU — detection, face verification, COCO evaluation, serving.",
+        abstract: "VisionZoo: vision models on the CPU — detection, face verification and identification, COCO evaluation, serving.",
         discussion: CLIExit.helpText,
         version: VisionZooVersion.string,
-        subcommands: [Info.self, Bench.self, Detect.self, Models.self, Weights.self, Eval.self, FacesCommand.self, VerifyCommand.self, Serve.self]
+        subcommands: [Info.self, Bench.self, Detect.self, Models.self, Weights.self, Eval.self, FacesCommand.self, VerifyCommand.self, GalleryCommand.self, IdentifyCommand.self, Serve.self]
     )
 
     static func main() async {

@@ -83,6 +83,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "With --calibrate: an extra target false-accept rate, in (0, 1).")
     var far: Double?
 
+    @Option(help: "With --calibrate: write the upper tail of the impostor scores (what `vz identify` calibrates its open-set threshold on) as JSON to this file.")
+    var impostorTail: String?
+
     @OptionGroup var precisionOption: PrecisionOption
 
     @Option(help: OptionRanges.threadsHelp)
@@ -216,6 +219,17 @@ struct VerifyCommand: ParsableCommand {
         ]
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+        if let impostorTail {
+            let id = FaceModelFactory.recognizerID(recognizer, weights: weights.map { URL(fileURLWithPath: $0) })
+            let source = "all \(cal.impostors.count) impostor pairs of \(embeddings.count) images of \(Set(identities).count) identities in \(URL(fileURLWithPath: dir).standardizedFileURL.pathComponents.suffix(2).joined(separator: "/"))\(aligned ? " (aligned crops)" : "")"
+            let tail = ImpostorTail(recognizer: id, source: source, impostors: cal.impostors)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            do { try CLIFiles.write(try enc.encode(tail) + Data("\n".utf8), to: impostorTail) } catch {
+                Stderr.print("vz verify: \(CLIExit.describe(error))"); throw CLIExit.failed
+            }
+            Stderr.print("vz verify: wrote the impostor tail (\(tail.ranks.count) ranks of \(tail.pairs) pairs) to \(impostorTail)")
+        }
         if !failed.isEmpty { throw CLIExit.partial }
     }
 }

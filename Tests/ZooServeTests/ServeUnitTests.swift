@@ -161,7 +161,10 @@ final class ServeRouteTests: XCTestCase {
     func testDocumentIsTheRouteTable() throws {
         let keys = Set(OpenAPIDocument.operations.map(\.key))
         XCTAssertEqual(keys, ["GET /", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json", "GET /v1/models",
-                              "POST /v1/detect", "POST /v1/vision/detection", "POST /v1/faces/verify", "POST /v1/vision/face/match"])
+                              "POST /v1/detect", "POST /v1/vision/detection", "POST /v1/faces/verify", "POST /v1/vision/face/match",
+                              "POST /v1/faces/embed", "GET /v1/gallery", "POST /v1/gallery/add", "POST /v1/gallery/remove",
+                              "POST /v1/gallery/identify", "POST /v1/vision/face", "POST /v1/vision/face/register",
+                              "POST /v1/vision/face/recognize", "POST /v1/vision/face/list", "POST /v1/vision/face/delete"])
         XCTAssertEqual(ServeMiddleware.methods["/v1/detect"], ["POST"])
         XCTAssertEqual(ServeMiddleware.methods["/metrics"], ["GET"])
         XCTAssertNil(ServeMiddleware.methods["/v1/nothing"])
