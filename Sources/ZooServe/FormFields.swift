@@ -21,9 +21,13 @@ struct FormFields {
             out.form = form
         } else if type.hasPrefix("application/x-www-form-urlencoded") {
             let body = String(decoding: try await ImageUpload.body(request, limit: limit), as: UTF8.self)
+            var seen = Set<String>()
             for pair in body.split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
-                guard let k = kv.first, !k.isEmpty else { continue }
+                // As for multipart bodies (`MultipartForm`): every field named, each given once.
+                guard let k = kv.first, !k.isEmpty else { throw ServeError.badRequest("form field without a name in the urlencoded body") }
+                guard !seen.contains(k) else { throw ServeError.badRequest("form field '\(k)' is given more than once") }
+                seen.insert(k)
                 out.fields[k] = kv.count > 1 ? kv[1].trimmingCharacters(in: .whitespacesAndNewlines) : ""
             }
             if let key = APIKey.requiredInForm {

@@ -90,6 +90,18 @@ public struct MultipartForm: Sendable {
         guard Self.endsWithClosingDelimiter(body, boundary: boundary), !collector.open else {
             throw ServeError.badRequest("malformed multipart body: missing closing boundary (truncated upload?)")
         }
+        // Every part names its field (RFC 7578 §4.2), and each field is given once: every field of this service
+        // is one value (an image, a number, a name), so a repeated or nameless part is a malformed form, not one
+        // to guess at (which of two `min_confidence` values applies?).
+        var seen = Set<String>()
+        for (i, p) in collector.parts.enumerated() {
+            guard !p.name.isEmpty else {
+                throw ServeError.badRequest("multipart part \(i + 1) has no field name (Content-Disposition: form-data; name=\"...\")")
+            }
+            guard seen.insert(p.name).inserted else {
+                throw ServeError.badRequest("multipart field '\(p.name)' is given more than once")
+            }
+        }
         parts = collector.parts
     }
 

@@ -125,6 +125,31 @@ final class ServeMultipartHeaderNameTests: XCTestCase {
     }
 }
 
+/// A part without a field name, or a field given twice, is a malformed form (400), not silently ignored: the CI's
+/// schemathesis run found `POST /v1/vision/detection` accepting a body whose parts had `name=""` (its rendering of
+/// an array-typed `min_confidence`) with 200 and the default threshold.
+final class ServeMultipartFieldNameTests: XCTestCase {
+    private func form(_ parts: [(String, String)]) -> Data {
+        var s = ""
+        for (header, value) in parts { s += "--vzb\r\nContent-Disposition: form-data\(header)\r\n\r\n\(value)\r\n" }
+        return Data((s + "--vzb--\r\n").utf8)
+    }
+
+    func testNamelessAndRepeatedFieldsAreRefused() throws {
+        for (parts, expected) in [
+            ([("; name=\"\"", "[]"), ("; name=\"image\"; filename=\"a.jpg\"", "x")], "part 1 has no field name"),
+            ([("; name=\"image\"", "x"), ("", "0.5")], "part 2 has no field name"),
+            ([("; name=\"min_confidence\"", "0.1"), ("; name=\"min_confidence\"", "0.9")], "'min_confidence' is given more than once"),
+        ] {
+            XCTAssertThrowsError(try MultipartForm(body: form(parts), boundary: "vzb")) { e in
+                XCTAssertTrue("\(e)".contains(expected), "\(e)")
+            }
+        }
+        let ok = try MultipartForm(body: form([("; name=\"image1\"", "a"), ("; name=\"image2\"", "b")]), boundary: "vzb")
+        XCTAssertEqual(ok.parts.map(\.name), ["image1", "image2"])
+    }
+}
+
 /// Issue 14 item 3: a 50,000-part body is refused by the part-count limit after scanning 64 parts, fast.
 final class ServeMultipartLimitTests: XCTestCase {
     func testFiftyThousandPartsRefusedQuickly() throws {
