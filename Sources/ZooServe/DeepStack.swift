@@ -6,11 +6,7 @@ enum DeepStack {
     /// The form field `min_confidence` (DeepStack's default 0.4), in `DetectorLimits.threshold`.
     static func minConfidence(_ text: String?) throws -> Float {
         guard let s = text else { return 0.4 }
-        let r = DetectorLimits.threshold
-        guard let v = Float(s), r.contains(v) else {
-            throw ServeError.badRequest("min_confidence: '\(s)' is not a number in \(r.lowerBound)...\(r.upperBound)")
-        }
-        return v
+        return try QueryValue.number(s, name: "min_confidence", in: DetectorLimits.threshold)
     }
 
     /// `{"success": true, "predictions": [{"label", "confidence", "x_min", "y_min", "x_max", "y_max"}], "count",

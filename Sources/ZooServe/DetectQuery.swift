@@ -23,23 +23,21 @@ struct DetectQuery {
         }
         func number(_ name: String, in range: ClosedRange<Float>) throws -> Float? {
             guard let s = q[name] else { return nil }
-            guard let v = Float(s), range.contains(v) else { throw ServeError.badRequest("\(name): '\(s)' is not a number in \(range.lowerBound)...\(range.upperBound)") }
+            let v = try QueryValue.number(s, name: name, in: range)
             any = true
             return v
         }
         func integer(_ name: String, in range: ClosedRange<Int>, _ what: String = "") throws -> Int? {
             guard let s = q[name] else { return nil }
-            guard let v = Int(s), range.contains(v) else { throw ServeError.badRequest("\(name): '\(s)' is not an integer in \(range.lowerBound)...\(range.upperBound)\(what)") }
+            let v = try QueryValue.integer(s, name: name, in: range, what: what)
             any = true
             return v
         }
         func flag(_ name: String) throws -> Bool {
             guard let s = q[name] else { return false }
-            switch s.lowercased() {
-            case "", "1", "true", "yes": any = true; return true
-            case "0", "false", "no": return false
-            default: throw ServeError.badRequest("\(name): '\(s)' is not a boolean (true/false)")
-            }
+            let v = try QueryValue.flag(s, name: name)
+            if v { any = true }
+            return v
         }
         if let v = try number("conf", in: DetectorLimits.threshold) { o.confidence = v }
         if let v = try number("iou", in: DetectorLimits.threshold) { o.iou = v }

@@ -33,19 +33,12 @@ struct VerifyQuery: Equatable {
         }
         func flag(_ name: String) throws -> Bool {
             guard let s = q[name] else { return false }
-            switch s.lowercased() {
-            case "", "1", "true", "yes": return true
-            case "0", "false", "no": return false
-            default: throw ServeError.badRequest("\(name): '\(s)' is not a boolean (true/false)")
-            }
+            return try QueryValue.flag(s, name: name)
         }
         detector = q["detector"]
         recognizer = q["recognizer"]
         if let s = q["threshold"] {
-            guard let v = Float(s), v.isFinite, Self.thresholdRange.contains(v) else {
-                throw ServeError.badRequest("threshold: '\(s)' is not a cosine in \(Self.thresholdRange.lowerBound)...\(Self.thresholdRange.upperBound)")
-            }
-            threshold = v
+            threshold = try QueryValue.number(s, name: "threshold", in: Self.thresholdRange, what: "a cosine")
         }
         if let s = q["face-index"] {
             guard let v = Int(s), Self.faceIndexRange.contains(v) else {

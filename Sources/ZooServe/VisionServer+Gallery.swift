@@ -22,10 +22,7 @@ extension VisionServer {
     /// An optional `threshold` field / query parameter (a cosine in -1...1).
     static func threshold(_ text: String?, name: String = "threshold") throws -> Float? {
         guard let s = text else { return nil }
-        guard let v = Float(s), v.isFinite, VerifyQuery.thresholdRange.contains(v) else {
-            throw ServeError.badRequest("\(name): '\(s)' is not a cosine in -1...1")
-        }
-        return v
+        return try QueryValue.number(s, name: name, in: VerifyQuery.thresholdRange, what: "a cosine")
     }
 
     /// The face embedding, gallery and DeepStack face-recognition routes (all in the OpenAPI document).
@@ -45,7 +42,7 @@ extension VisionServer {
                 return try jsonResponse(r)
             },
             "GET /v1/gallery": { _, _ in
-                let people = try service.galleryPeople()
+                let people = try await service.galleryPeople()
                 return HTTPJSON.response(["success": true, "gallery_size": people.count, "people": people.map(object)])
             },
             "POST /v1/gallery/add": { request, _ in
@@ -57,7 +54,7 @@ extension VisionServer {
             "POST /v1/gallery/remove": { request, _ in
                 let f = try await FormFields.read(request, limit: limit)
                 guard let name = f.text("name") ?? f.text("userid") else { throw ServeError.badRequest("field 'name' is missing") }
-                try service.galleryRemove(name)
+                try await service.galleryRemove(name)
                 return HTTPJSON.response(["success": true, "removed": name])
             },
             "POST /v1/gallery/identify": { request, _ in
@@ -89,12 +86,12 @@ extension VisionServer {
             },
             "POST /v1/vision/face/list": { request, _ in
                 _ = try await FormFields.read(request, limit: limit)
-                return HTTPJSON.response(["success": true, "faces": try service.galleryPeople().map(\.name)])
+                return HTTPJSON.response(["success": true, "faces": try await service.galleryPeople().map(\.name)])
             },
             "POST /v1/vision/face/delete": { request, _ in
                 let f = try await FormFields.read(request, limit: limit)
                 guard let userid = f.text("userid") else { throw ServeError.badRequest("user id not specified (field 'userid')") }
-                try service.galleryRemove(userid)
+                try await service.galleryRemove(userid)
                 return HTTPJSON.response(["success": true, "message": "user deleted successfully"])
             },
         ]

@@ -103,15 +103,25 @@ extension VisionService {
         }
     }
 
-    /// The registered people.
-    func galleryPeople() throws -> [GalleryPerson] {
-        do { return try readyGallery().people() } catch { throw ServeError.from(error, field: "gallery") }
+    /// The registered people. Store calls block (a PostgreSQL round trip, a SQLite read), so they run on a
+    /// blocking thread under the request timeout, never on the server's executor.
+    func galleryPeople() async throws -> [GalleryPerson] {
+        let gallery = try readyGallery()
+        return try await galleryCall { try gallery.people() }
     }
 
     /// Removes `person`; 404 when absent.
-    func galleryRemove(_ person: String) throws {
-        do {
-            guard try readyGallery().remove(person: person) else { throw GalleryError.unknownPerson(person) }
+    func galleryRemove(_ person: String) async throws {
+        let gallery = try readyGallery()
+        try await galleryCall {
+            guard try gallery.remove(person: person) else { throw GalleryError.unknownPerson(person) }
+        }
+    }
+
+    private func galleryCall<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.timeoutSeconds * 1000))
+        do { return try await BlockingRunner.run(deadline: deadline, work, onFinish: {}) } catch let e as ServeError {
+            throw e
         } catch { throw ServeError.from(error, field: "gallery") }
     }
 }

@@ -6,8 +6,9 @@ import ZooTestSupport
 
 /// The real `vz` binary: `vz gallery add|list|remove`, `vz identify`, `vz faces --embed`, exit codes, and
 /// durability with real child processes (`kill -9` right after a registration; a crash inside one).
-final class GalleryCLITests: XCTestCase {
+class GalleryCLITests: XCTestCase {
     var tmp: URL!
+    /// The gallery under test (`PostgresGalleryCLITests` overrides it with a PostgreSQL URL).
     var galleryPath: String { tmp.appendingPathComponent("g.sqlite").path }
 
     override func setUpWithError() throws {
@@ -74,8 +75,11 @@ final class GalleryCLITests: XCTestCase {
         XCTAssertEqual(try vz(["gallery", "add", "onlyaname"]).0, 64)
         XCTAssertEqual(try vz(["gallery", "add", "unknown", "x.jpg"]).0, 64)
         XCTAssertEqual(try vz(["identify", "--fpir", "2", "x.jpg"]).0, 64)
-        let (s2, _, e2) = try vz(["identify", "x.jpg", "--gallery", "postgres://db/x"])
-        XCTAssertEqual(s2, 2); XCTAssertTrue(e2.contains("PostgreSQL"), e2)
+        // Port 1 on loopback: nothing listens there (no other host is ever contacted).
+        let (s2, _, e2) = try vz(["identify", "x.jpg", "--gallery", "postgres://vz@127.0.0.1:1/x?sslmode=disable"])
+        XCTAssertEqual(s2, 2); XCTAssertTrue(e2.contains("cannot connect to the PostgreSQL server"), e2)
+        let (s4, _, e4) = try vz(["identify", "x.jpg", "--gallery", "postgres://vz@127.0.0.1/x?sslmode=bogus"])
+        XCTAssertEqual(s4, 2); XCTAssertTrue(e4.contains("sslmode 'bogus'"), e4)
         let (s3, help, _) = try vz(["gallery", "--help"])
         XCTAssertEqual(s3, 0); XCTAssertTrue(help.contains("EXAMPLES") && help.contains("EXIT CODES"), help)
     }
@@ -129,7 +133,7 @@ final class GalleryCLITests: XCTestCase {
         XCTAssertEqual(s, 0, err)
         XCTAssertEqual(out.split(separator: "\n").count, 2)
         XCTAssertTrue(err.contains("2/2 people"), err)
-        XCTAssertEqual(try SQLiteGalleryStore(path: galleryPath).people().map(\.faces), [2, 2])
+        XCTAssertEqual(try Gallery.open(galleryPath).store.people().map(\.faces), [2, 2])
     }
 
     /// A registration that printed success survives `kill -9` of the process right after.
@@ -145,7 +149,7 @@ final class GalleryCLITests: XCTestCase {
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         XCTAssertTrue(String(decoding: got, as: UTF8.self).contains("\"name\":\"Al_Pacino\""))
-        let people = try SQLiteGalleryStore(path: galleryPath).people()
+        let people = try Gallery.open(galleryPath).store.people()
         XCTAssertEqual(people.map(\.name), ["Al_Pacino"])
         XCTAssertEqual(people.first?.faces, 1)
     }
@@ -160,7 +164,7 @@ final class GalleryCLITests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .uncaughtSignal)
         XCTAssertEqual(p.terminationStatus, SIGKILL)
-        let store = try SQLiteGalleryStore(path: galleryPath)
+        let store = try Gallery.open(galleryPath).store
         XCTAssertEqual(try store.people().map(\.name), ["Adrien_Brody"])
         XCTAssertEqual(try store.snapshot().rows, 1)
     }

@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 @testable import ZooPipelines
 
-/// `GalleryStore` contract tests on the SQLite store (a second implementation runs the same tests by
-/// overriding `makeStore`): add / list / remove / search, recognizer refusal, transaction atomicity, reopen,
+/// `GalleryStore` contract tests on the SQLite store (`PostgresGalleryStoreTests` runs the same tests on a real
+/// PostgreSQL server by overriding `makeStore`): add / list / remove / search, recognizer refusal, transaction atomicity, reopen,
 /// cross-instance refresh, 16 concurrent clients.
 class GalleryStoreTests: XCTestCase {
     var tmp: URL!
@@ -94,14 +94,15 @@ class GalleryStoreTests: XCTestCase {
 
     /// A failure after the person row and some faces were written inside the transaction leaves nothing behind.
     func testRegistrationIsOneTransaction() throws {
-        let store = try SQLiteGalleryStore(path: tmp.appendingPathComponent("g.sqlite").path)
+        let store = try makeStore()
+        let hook = try XCTUnwrap(store as? GalleryFaultInjection, "the store under test has no fault hook")
         let g = Gallery(store: store)
         try g.add(person: "alice", faces: [face(0)], recognizer: rec)
         let rev = try store.revision()
-        store.failAfterFaces = 2
+        hook.failAfterFaces = 2
         XCTAssertThrowsError(try g.add(person: "bob", faces: [face(1), face(1), face(1)], recognizer: rec))
         XCTAssertThrowsError(try g.add(person: "alice", faces: [face(0), face(0), face(0)], recognizer: rec))
-        store.failAfterFaces = nil
+        hook.failAfterFaces = nil
         XCTAssertEqual(try g.people().map(\.name), ["alice"])
         XCTAssertEqual(try g.people().first?.faces, 1)
         XCTAssertEqual(try store.revision(), rev)

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import ZooModels
-import ZooPipelines
+@testable import ZooPipelines
 @testable import ZooServe
 import ZooTestSupport
 
@@ -135,5 +135,41 @@ final class ServeGalleryTests: XCTestCase {
             try await server.shutdown()
         }
         XCTAssertEqual(try SQLiteGalleryStore(path: cfg.gallery!).people().count, 9)
+    }
+
+    /// Two `vz serve` replicas on one PostgreSQL gallery (`VZ_TEST_POSTGRES_URL`, see scripts/postgres-test-server.sh):
+    /// a person registered through one is recognised and listed by the other, and a removal through the second is
+    /// seen by the first.
+    func testTwoReplicasShareAPostgresGallery() async throws {
+        guard let base = ProcessInfo.processInfo.environment["VZ_TEST_POSTGRES_URL"], !base.isEmpty else {
+            throw XCTSkip("VZ_TEST_POSTGRES_URL is not set (scripts/postgres-test-server.sh starts a local server): skipped")
+        }
+        let schema = "vz_test_serve_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+        defer { (try? PostgresGalleryStore(url: url))?.dropSchemaForTests() }
+        var cfg = try ServeTestSupport.faceConfiguration()
+        cfg.gallery = url
+        let rob1 = try Self.face("Rob_Lowe_0001.jpg"), rob2 = try Self.face("Rob_Lowe_0002.jpg")
+        try await ServeTestSupport.bounded(180, "two replicas") {
+            let (a, ca) = try await ServeTestSupport.start(cfg)
+            let (b, cb) = try await ServeTestSupport.start(cfg)
+            do {
+                let (rb, rt) = ServeTestSupport.multipart([("userid", nil, Data("Rob Lowe".utf8)), ("image", "rob1.jpg", rob1)])
+                let r = try await ca.send("POST", "/v1/vision/face/register", body: rb, contentType: rt)
+                XCTAssertEqual(r.status, 200, r.text)
+                let (qb, qt) = ServeTestSupport.multipart([("image", "rob2.jpg", rob2)])
+                let q = try await cb.send("POST", "/v1/vision/face/recognize", body: qb, contentType: qt)
+                XCTAssertEqual(q.status, 200, q.text)
+                XCTAssertEqual((try q.json()["predictions"] as? [[String: Any]])?.first?["userid"] as? String, "Rob Lowe", q.text)
+                let l = try await cb.send("POST", "/v1/vision/face/list")
+                XCTAssertEqual(try l.json()["faces"] as? [String], ["Rob Lowe"])
+                let del = try await cb.send("POST", "/v1/vision/face/delete", body: Data("userid=Rob+Lowe".utf8),
+                                            contentType: "application/x-www-form-urlencoded")
+                XCTAssertEqual(del.status, 200, del.text)
+                let q2 = try await ca.send("POST", "/v1/vision/face/recognize", body: qb, contentType: qt)
+                XCTAssertEqual((try q2.json()["predictions"] as? [[String: Any]])?.first?["userid"] as? String, "unknown", q2.text)
+            } catch { try? await a.shutdown(); try? await b.shutdown(); throw error }
+            try await a.shutdown(); try await b.shutdown()
+        }
     }
 }

@@ -198,3 +198,25 @@ final class ServeRouteTests: XCTestCase {
         _ = VisionServer(service: VisionService(configuration: c)).makeRouter()
     }
 }
+
+/// Scalar parameters exactly as the OpenAPI document types them (found by schemathesis in CI: `?no-letterbox=`
+/// was taken for true, and `min_confidence=-5.8e-139` passed a minimum of 0 because it rounds to `-0.0` in Float).
+final class ServeQueryValueTests: XCTestCase {
+    func testBooleansAndNumbersAreStrict() throws {
+        XCTAssertTrue(try QueryValue.flag("true", name: "agnostic"))
+        XCTAssertFalse(try QueryValue.flag("false", name: "agnostic"))
+        for bad in ["", "1", "yes", "TRUE", "[]"] {
+            XCTAssertThrowsError(try QueryValue.flag(bad, name: "agnostic"), bad) { e in
+                XCTAssertTrue("\(e)".contains("is not a boolean (true or false)"), "\(e)")
+            }
+        }
+        XCTAssertEqual(try QueryValue.number("0", name: "conf", in: 0...1), 0)
+        XCTAssertEqual(try QueryValue.number("1e-3", name: "conf", in: 0...1), 0.001)
+        for bad in ["-5.798232661377482e-139", "1.0000000001", "nan", "inf", "", "0x1p-3junk"] {
+            XCTAssertThrowsError(try QueryValue.number(bad, name: "min_confidence", in: 0...1), bad)
+        }
+        XCTAssertThrowsError(try DetectQuery([("no-letterbox", "")]))
+        XCTAssertThrowsError(try DeepStack.minConfidence("-5.798232661377482e-139"))
+        XCTAssertEqual(try DetectQuery([("agnostic", "true")]).options?.agnostic, true)
+    }
+}

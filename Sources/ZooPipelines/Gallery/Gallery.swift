@@ -14,11 +14,10 @@ public final class Gallery: @unchecked Sendable {
 
     public init(store: any GalleryStore) { self.store = store }
 
-    /// Opens a gallery by location: a file path (SQLite). `postgres://…` is not implemented in this build.
+    /// Opens a gallery by location: `postgres://…` / `postgresql://…` (`PostgresGalleryStore`, shared by
+    /// replicas), else a file path (`SQLiteGalleryStore`).
     public static func open(_ location: String) throws -> Gallery {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw GalleryError.unsupportedLocation("PostgreSQL galleries are not implemented yet; give a file path (SQLite)")
-        }
+        if PostgresGalleryStore.accepts(location) { return Gallery(store: try PostgresGalleryStore(url: location)) }
         return Gallery(store: try SQLiteGalleryStore(path: location))
     }
 

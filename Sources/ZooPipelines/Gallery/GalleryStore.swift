@@ -1,8 +1,8 @@
 import Foundation
 
 /// Where a face gallery keeps its people and embeddings: one protocol, one implementation per database
-/// (`SQLiteGalleryStore` today; a PostgreSQL one would implement the same five operations and pass the same
-/// `GalleryStoreTests`).
+/// (`SQLiteGalleryStore`, the default; `PostgresGalleryStore` for `postgres://…`), both passing the same
+/// `GalleryStoreTests`.
 ///
 /// Contract, for every implementation:
 /// - `add` writes the person (created if new) and all its faces in **one transaction**: after a crash either all
@@ -25,6 +25,11 @@ public protocol GalleryStore: AnyObject, Sendable {
     func revision() throws -> Int64
     /// Every embedding with its owner, read in one transaction.
     func snapshot() throws -> GallerySnapshot
+}
+
+/// The in-process fault hook of the stores (tests): `add` throws inside its transaction after this many faces.
+protocol GalleryFaultInjection: AnyObject {
+    var failAfterFaces: Int? { get set }
 }
 
 /// One face to register: its embedding and where it came from.

@@ -14,7 +14,7 @@ import GRDB
 /// commit is fsync'ed before it returns, so a registration that returned survives `kill -9` (and power loss),
 /// and a crash before the commit leaves nothing of it. Several processes may use one file (a busy writer is
 /// waited for up to 10 s); readers never block writers.
-public final class SQLiteGalleryStore: GalleryStore, @unchecked Sendable {
+public final class SQLiteGalleryStore: GalleryStore, GalleryFaultInjection, @unchecked Sendable {
     public let location: String
     private let pool: DatabasePool
 
