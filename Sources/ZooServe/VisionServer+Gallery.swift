@@ -28,7 +28,7 @@ extension VisionServer {
     /// The face embedding, gallery and DeepStack face-recognition routes (all in the OpenAPI document).
     static func galleryHandlers(_ service: VisionService) -> [String: Handler] {
         let limit = service.configuration.maxBodyBytes
-        func one(_ f: FormFields) throws -> FaceUpload {
+        @Sendable func one(_ f: FormFields) throws -> FaceUpload {
             guard let u = f.images.first else {
                 let got = f.form?.parts.map { "'\($0.name)'" }.joined(separator: ", ") ?? "no multipart body"
                 throw ServeError.badRequest("multipart field 'image' is missing (got \(got.isEmpty ? "no fields" : got))")

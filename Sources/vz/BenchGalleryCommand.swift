@@ -9,13 +9,19 @@ struct BenchGallery: ParsableCommand {
         commandName: "gallery",
         abstract: "Gallery search time (one cblas_sgemv + best per person) at 1k / 10k / 100k synthetic embeddings.",
         discussion: """
-        For each size: random unit embeddings (--dim, SFace's 128 by default; --per-person each) are registered \
-        into a fresh SQLite gallery in a temporary folder (one transaction per person, as `vz gallery add`), the \
-        matrix is loaded once, then --runs searches of random queries are timed after --warmup. Reported: \
-        registration rate, snapshot load time, search median/min/max through `Gallery.search` (revision check \
-        included) and the bare matrix-vector product + per-person max.
+        For each size: random unit embeddings (--dim, SFace's 128 by default;
+        --per-person each) are registered into a fresh gallery (one transaction
+        per person, as `vz gallery add`): a SQLite file in a temporary folder, or
+        with --gallery postgres://… a fresh schema of that database (dropped
+        after). The matrix is loaded once, then --runs searches of random queries
+        are timed after --warmup. Reported: registration rate, snapshot load time,
+        search median/min/max through `Gallery.search` (the store's revision check
+        included: a SQLite read or a PostgreSQL round trip) and the bare
+        matrix-vector product + per-person max.
 
-        Example: vz bench gallery --sizes 1000,10000,100000 --threads 2
+        EXAMPLES
+          vz bench gallery --sizes 1000,10000,100000 --threads 2
+          vz bench gallery --gallery 'postgres://vz:vz@127.0.0.1/vz_test'
         """)
 
     @Option(help: "Comma-separated gallery sizes (embeddings), each 1...1000000.")
@@ -30,6 +36,8 @@ struct BenchGallery: ParsableCommand {
     var warmup = 10
     @Option(help: OptionRanges.threadsHelp)
     var threads: Int?
+    @Option(help: "A postgres://USER@HOST/DB URL to measure the PostgreSQL store (a fresh schema per size, dropped after) instead of a temporary SQLite file.")
+    var gallery: String?
     @Flag(help: "Print JSON instead of a Markdown table.")
     var json = false
 
@@ -65,7 +73,15 @@ struct BenchGallery: ParsableCommand {
         for size in sizeList {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vz-bench-gallery-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: dir) }
-            let gallery = try Gallery.open(dir.appendingPathComponent("g.sqlite").path)
+            let gallery: Gallery
+            if let url = self.gallery {
+                guard PostgresGalleryStore.accepts(url) else { throw ValidationError("--gallery takes a postgres:// URL") }
+                let schema = "vz_bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+                gallery = try Gallery.open(url + (url.contains("?") ? "&" : "?") + "schema=\(schema)")
+            } else {
+                gallery = try Gallery.open(dir.appendingPathComponent("g.sqlite").path)
+            }
+            defer { (gallery.store as? PostgresGalleryStore)?.dropSchema() }
             let t0 = Date()
             var people = 0, added = 0
             while added < size {
@@ -101,7 +117,7 @@ struct BenchGallery: ParsableCommand {
             return
         }
         func f(_ v: Double, _ d: Int) -> String { String(format: "%.\(d)f", v) }
-        print("threads \(Threads.count), dim \(dim), \(perPerson) embeddings per person, median of \(runs) searches after \(warmup) warm-up")
+        print("store \(self.gallery.map { PostgresGalleryStore.redacted($0) } ?? "SQLite (temporary file)"), threads \(Threads.count), dim \(dim), \(perPerson) embeddings per person, median of \(runs) searches after \(warmup) warm-up")
         print("")
         print("| embeddings | people | register (s, txn/s) | load matrix ms | search median ms | min | max | sgemv+max median ms | min |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -7,7 +7,7 @@ import ZooTensor
 /// The options `vz gallery` and `vz identify` share: the gallery file, the face pipeline (as `vz verify`'s) and
 /// the open-set threshold.
 struct FacePipelineOptions: ParsableArguments {
-    @Option(help: "Gallery file (SQLite, created if missing; default: VZ_GALLERY, else weights/gallery/faces.sqlite).")
+    @Option(help: "Gallery: a SQLite file (created if missing) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB (shared; see `vz gallery --help`); default: VZ_GALLERY, else weights/gallery/faces.sqlite.")
     var gallery: String?
 
     @Option(help: "Face detector: \(FaceModelFactory.detectorNames.joined(separator: ", ")).")
@@ -49,8 +49,8 @@ struct FacePipelineOptions: ParsableArguments {
 
     func openGallery() throws -> Gallery { try Gallery.open(galleryLocation) }
 
-    /// Loads the models and opens the gallery (errors are the caller's exit code 2).
-    func makeIdentifier() throws -> FaceIdentifier {
+    /// Loads the models (errors are the caller's exit code 2): the pipeline and the recognizer's identity.
+    func makeVerifier() throws -> (verifier: FaceVerifier, recognizer: RecognizerID) {
         if let threads { Threads.set(threads) }
         precisionOption.apply()
         let weightsURL = weights.map { URL(fileURLWithPath: $0) }
@@ -58,8 +58,16 @@ struct FacePipelineOptions: ParsableArguments {
         let det = aligned ? nil : try FaceModelFactory.detector(detector, weights: detectorWeights.map { URL(fileURLWithPath: $0) })
         let verifier = FaceVerifier(detector: det, embedder: emb, threshold: FaceThresholds.calibrated(recognizer) ?? .user(0), aligned: aligned)
         verifier.tryRotations = !noRotate
-        return FaceIdentifier(verifier: verifier, recognizer: FaceModelFactory.recognizerID(recognizer, weights: weightsURL),
-                              gallery: try openGallery(), policy: OpenSetThreshold(fpir: fpir, user: threshold))
+        return (verifier, FaceModelFactory.recognizerID(recognizer, weights: weightsURL))
+    }
+
+    /// The open-set threshold policy of `--fpir` / `--threshold`.
+    var policy: OpenSetThreshold { OpenSetThreshold(fpir: fpir, user: threshold) }
+
+    /// Loads the models and opens the gallery (errors are the caller's exit code 2).
+    func makeIdentifier() throws -> FaceIdentifier {
+        let (verifier, id) = try makeVerifier()
+        return FaceIdentifier(verifier: verifier, recognizer: id, gallery: try openGallery(), policy: policy)
     }
 }
 

@@ -7,21 +7,26 @@ import ZooPipelines
 struct GalleryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gallery",
-        abstract: "Register, list and remove the people `vz identify` recognises (a SQLite gallery file).",
+        abstract: "Register, list and remove the people `vz identify` recognises (SQLite or PostgreSQL).",
         discussion: """
         The gallery is one SQLite file (WAL mode; --gallery PATH, default
-        VZ_GALLERY, else weights/gallery/faces.sqlite). Each person has one or more
-        embeddings, each stored with the recognizer and version that produced it,
-        the source image name, the face box and the time; a gallery never mixes
-        recognizers (adding faces of another recognizer or version is refused). A
-        registration is one transaction: once `vz gallery add` has printed a
-        person, it survives a crash; a crash before leaves none of it.
+        VZ_GALLERY, else weights/gallery/faces.sqlite), or a PostgreSQL database
+        shared by replicas: --gallery 'postgres://USER[:PASSWORD]@HOST[:PORT]/DB'
+        with optional ?sslmode=disable|prefer|require|verify-full (default
+        prefer), &schema=NAME (tables in that schema) and &host=/socket/dir
+        (PGPASSWORD is read when the URL has no password). Each person has one
+        or more embeddings, each stored with the recognizer and version that
+        produced it, the source image name, the face box and the time; a gallery
+        never mixes recognizers (adding faces of another recognizer or version is
+        refused). A registration is one transaction: once `vz gallery add` has
+        printed a person, it survives a crash; a crash before leaves none of it.
 
         EXAMPLES
           vz gallery add alice alice1.jpg alice2.jpg   (largest face of each)
           vz gallery add --from-folders known_people/  (one person per folder)
           vz gallery list
           vz gallery remove alice
+          vz gallery list --gallery postgres://vz@db.internal/faces
           vz identify group.jpg
 
         EXIT CODES
@@ -147,7 +152,7 @@ struct GalleryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the registered people: one JSON line each (name, faces, images, times, recognizer).")
 
-        @Option(help: "Gallery file (default: VZ_GALLERY, else weights/gallery/faces.sqlite).")
+        @Option(help: "Gallery: a SQLite file or postgres://… URL (default: VZ_GALLERY, else weights/gallery/faces.sqlite).")
         var gallery: String?
 
         func run() throws {
@@ -170,7 +175,7 @@ struct GalleryCommand: ParsableCommand {
         @Argument(help: "Names of the people to remove.")
         var names: [String]
 
-        @Option(help: "Gallery file (default: VZ_GALLERY, else weights/gallery/faces.sqlite).")
+        @Option(help: "Gallery: a SQLite file or postgres://… URL (default: VZ_GALLERY, else weights/gallery/faces.sqlite).")
         var gallery: String?
 
         func run() throws {

@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     var faces = "\(FaceModelFactory.defaultDetector),\(FaceModelFactory.defaultRecognizer)"
     @Flag(help: "Do not load a face pipeline (the face routes answer 404).")
     var noFaces = false
-    @Option(help: "Face gallery file for /v1/gallery/... and DeepStack's face register/recognize/list/delete (SQLite; default: VZ_GALLERY, else weights/gallery/faces.sqlite; shared safely with `vz gallery` and other replicas on this machine).")
+    @Option(help: "Face gallery for /v1/gallery/... and DeepStack's face register/recognize/list/delete: a SQLite file (shared safely with `vz gallery` on this machine) or postgres://USER@HOST/DB (shared by replicas on any machine); default: VZ_GALLERY, else weights/gallery/faces.sqlite.")
     var gallery: String?
     @Flag(help: "Do not open a gallery (the gallery routes answer 404).")
     var noGallery = false

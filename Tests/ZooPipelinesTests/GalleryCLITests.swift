@@ -187,4 +187,24 @@ class GalleryCLITests: XCTestCase {
         let (_, plain, _) = try vz(["faces", img.path])
         XCTAssertFalse(plain.contains("embedding"))
     }
+
+    /// `vz identify --evaluate` on a small folder-per-person copy of LFW: rank-1/DIR/FPIR in one JSON object.
+    func testEvaluateOnAFolderPerPersonLayout() throws {
+        try requireSFace()
+        let root = tmp.appendingPathComponent("eval")
+        for (p, n) in [("Al_Pacino", 2), ("Adrien_Brody", 2), ("Alejandro_Toledo", 2), ("Aaron_Eckhart", 1)] {
+            let d = root.appendingPathComponent(p)
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            for i in 0..<n { try FileManager.default.copyItem(atPath: try lfw(p, i), toPath: d.appendingPathComponent("\(i).jpg").path) }
+        }
+        let (s, out, err) = try vz(["identify", "--evaluate", root.path, "--aligned"])
+        XCTAssertEqual(s, 0, err)
+        let j = try json(out.split(separator: "\n")[0])
+        XCTAssertEqual(j["gallery_people"] as? Int, 3); XCTAssertEqual(j["mated_probes"] as? Int, 3)
+        XCTAssertEqual(j["non_mated_probes"] as? Int, 1)
+        XCTAssertEqual(j["rank1"] as? Double, 1, "three distinct people, aligned LFW crops: \(j)")
+        XCTAssertTrue(err.contains("rank-1 100.00 %"), err)
+        XCTAssertEqual(try vz(["identify", "--evaluate", root.path, "x.jpg"]).0, 64)
+        XCTAssertEqual(try vz(["identify"]).0, 64)
+    }
 }

@@ -77,3 +77,33 @@ final class OpenSetThresholdTests: XCTestCase {
         XCTAssertTrue(t1000.source.contains("N = 1000 embeddings"), t1000.source)
     }
 }
+
+/// `IdentificationEvaluation` on a hand-computed case: three enrolled people, three mated probes (one lands on
+/// the wrong person), two non-mated probes.
+final class IdentificationEvaluationTests: XCTestCase {
+    func testMetricsOnAHandComputedCase() throws {
+        typealias S = IdentificationEvaluation.Sample
+        let samples = [
+            S(identity: "A", image: "1.jpg", embedding: [1, 0, 0, 0]), S(identity: "A", image: "2.jpg", embedding: [0.9, 0.1, 0, 0]),
+            S(identity: "B", image: "1.jpg", embedding: [0, 1, 0, 0]), S(identity: "B", image: "2.jpg", embedding: [0.05, 1, 0, 0]),
+            S(identity: "C", image: "1.jpg", embedding: [0, 0, 1, 0]), S(identity: "C", image: "2.jpg", embedding: [0.9, 0, 0.1, 0]),
+            S(identity: "D", image: "1.jpg", embedding: [0, 0, 0, 1]), S(identity: "E", image: "1.jpg", embedding: [0.7, 0.7, 0, 0]),
+        ].shuffled()
+        let r = try IdentificationEvaluation.run(samples, recognizer: RecognizerID(name: "x", version: "1"),
+                                                 policy: OpenSetThreshold(fpir: 0.01, user: 0.8))
+        XCTAssertEqual(r.identities, 5); XCTAssertEqual(r.gallery_people, 3); XCTAssertEqual(r.gallery_embeddings, 3)
+        XCTAssertEqual(r.mated_probes, 3); XCTAssertEqual(r.non_mated_probes, 2)
+        XCTAssertEqual(r.rank1, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(r.dir, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(r.misidentified, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(r.fpir, 0)
+        XCTAssertNil(r.target_fpir, "a fixed threshold has no target FPIR")
+        XCTAssertEqual(r.threshold, 0.8)
+        XCTAssertEqual(r.empirical_threshold ?? 0, Float(0.5).squareRoot(), accuracy: 1e-6)   // E's best cosine
+        XCTAssertEqual(r.dir_at_empirical ?? 0, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertThrowsError(try IdentificationEvaluation.run(samples.filter { $0.image == "1.jpg" }, recognizer: RecognizerID(name: "x", version: "1"),
+                                                              policy: OpenSetThreshold(user: 0.5))) { e in
+            XCTAssertTrue("\(e)".contains("no identity has two or more images"), "\(e)")
+        }
+    }
+}

@@ -25,7 +25,7 @@ enum TestPostgres {
     static func newSchema() -> String { "vz_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16) }
 
     static func drop(_ base: String, schema: String) {
-        (try? PostgresGalleryStore(url: url(base, schema: schema)))?.dropSchemaForTests()
+        (try? PostgresGalleryStore(url: url(base, schema: schema)))?.dropSchema()
     }
 }
 

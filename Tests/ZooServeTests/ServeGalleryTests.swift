@@ -146,7 +146,7 @@ final class ServeGalleryTests: XCTestCase {
         }
         let schema = "vz_test_serve_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
-        defer { (try? PostgresGalleryStore(url: url))?.dropSchemaForTests() }
+        defer { (try? PostgresGalleryStore(url: url))?.dropSchema() }
         var cfg = try ServeTestSupport.faceConfiguration()
         cfg.gallery = url
         let rob1 = try Self.face("Rob_Lowe_0001.jpg"), rob2 = try Self.face("Rob_Lowe_0002.jpg")

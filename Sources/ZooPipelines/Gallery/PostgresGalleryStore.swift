@@ -215,8 +215,9 @@ public final class PostgresGalleryStore: GalleryStore, GalleryFaultInjection, @u
         }
     }
 
-    /// Tests: drops this store's schema and everything in it (a no-op without `schema=`).
-    func dropSchemaForTests() {
+    /// Drops this store's schema and everything in it (a no-op without `schema=`): the benchmark's and the tests'
+    /// clean-up. Closes the connection.
+    public func dropSchema() {
         guard let schema else { return }
         _ = try? withConnection { c in try Self.run(c, PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(Self.quoted(schema)) CASCADE"), logger) }
         lock.withLock { _ = try? connection?.close().wait(); connection = nil }
@@ -344,7 +345,7 @@ public final class PostgresGalleryStore: GalleryStore, GalleryFaultInjection, @u
     }
 
     /// The URL without its password.
-    static func redacted(_ url: String) -> String {
+    public static func redacted(_ url: String) -> String {
         guard var u = URLComponents(string: url), u.password != nil else { return url }
         u.password = nil
         return u.string ?? url
