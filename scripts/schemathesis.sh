@@ -3,14 +3,14 @@
 # (PyPI, dev-time only) generates requests for every operation of /openapi.json — valid and invalid — and checks
 # that no response is a server error (5xx other than the documented 503/504), that status codes, content types
 # and bodies conform to the document, and that invalid input is rejected. Bounded: at most N examples per
-# operation (default 25), one worker, a fixed seed, a 180 s budget. The server listens on 127.0.0.1 only.
+# operation (default 25), one worker, a fixed seed, a 240 s budget. The server listens on 127.0.0.1 only.
 #
 #   scripts/schemathesis.sh [--examples N] [--seconds S]      (needs .build/release/vz and yolov3-tiny weights)
 #
 # Exits 0 when every check passed, 1 on a failure (the report is in .build/schemathesis/), 2 on a setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-examples=25; seconds=180
+examples=25; seconds=240
 while [ $# -gt 0 ]; do
   case "$1" in
     --examples) examples=$2; shift 2 ;;
@@ -28,10 +28,12 @@ fi
 out=.build/schemathesis; mkdir -p "$out"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Small limits so that generated bodies and sizes exercise the refusals quickly; one inference slot.
+# A throwaway gallery: generated registrations never touch the user's default one.
 .build/release/vz serve --host 127.0.0.1 --port "$port" --concurrency 1 --queue 4 --timeout-s 20 --no-access-log \
+  --gallery "$out/gallery-$$.sqlite" \
   >"$out/serve.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -f "$out/gallery-$$.sqlite"*' EXIT
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   kill -0 $server 2>/dev/null || { echo "vz serve exited:" >&2; cat "$out/serve.log" >&2; exit 2; }

@@ -91,7 +91,9 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
             case .recognizerMismatch, .dimensionMismatch: return .conflict(e.description)
             case .unknownPerson: return .notFound(e.description)
             case .invalidName, .invalidEmbedding, .noFaces: return .badRequest(e.description)
-            case .storage, .unsupportedLocation: return .internalError(e.description)
+            // The database is unreachable or failing (PostgreSQL down, a locked file): transient, retry later.
+            case .storage: return .notReady(e.description)
+            case .unsupportedLocation: return .internalError(e.description)
             }
         }
         return .internalError("\(error)")

@@ -147,8 +147,9 @@ final class ServeGalleryTests: XCTestCase {
         let schema = "vz_test_serve_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
         defer { (try? PostgresGalleryStore(url: url))?.dropSchema() }
-        var cfg = try ServeTestSupport.faceConfiguration()
-        cfg.gallery = url
+        var config = try ServeTestSupport.faceConfiguration()
+        config.gallery = url
+        let cfg = config
         let rob1 = try Self.face("Rob_Lowe_0001.jpg"), rob2 = try Self.face("Rob_Lowe_0002.jpg")
         try await ServeTestSupport.bounded(180, "two replicas") {
             let (a, ca) = try await ServeTestSupport.start(cfg)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooPipelines
 @testable import ZooServe
 
 /// The pieces without a server: multipart parsing, the admission gate, the metrics text.
@@ -218,5 +219,16 @@ final class ServeQueryValueTests: XCTestCase {
         XCTAssertThrowsError(try DetectQuery([("no-letterbox", "")]))
         XCTAssertThrowsError(try DeepStack.minConfidence("-5.798232661377482e-139"))
         XCTAssertEqual(try DetectQuery([("agnostic", "true")]).options?.agnostic, true)
+    }
+}
+
+/// Gallery failures map to the statuses the OpenAPI document states: an unreachable database is transient (503).
+final class ServeGalleryErrorStatusTests: XCTestCase {
+    func testGalleryErrorStatuses() {
+        XCTAssertEqual(ServeError.from(GalleryError.storage("postgres://vz@127.0.0.1:1/x: cannot connect"), field: "gallery").status, 503)
+        XCTAssertEqual(ServeError.from(GalleryError.unknownPerson("bob"), field: "gallery").status, 404)
+        XCTAssertEqual(ServeError.from(GalleryError.invalidName("empty"), field: "userid").status, 400)
+        let r = RecognizerID(name: "a", version: "1")
+        XCTAssertEqual(ServeError.from(GalleryError.recognizerMismatch(stored: r, given: r, location: "g"), field: "image").status, 409)
     }
 }
