@@ -103,6 +103,11 @@ public struct ModelCard: Sendable {
     public var licence: String
     /// Published accuracy, with the metric and the source of the number.
     public var accuracy: String
+    /// Class names a user gave for a checkpoint with its own classes (`vz detect --names FILE`, e.g. a fine-tuned
+    /// torchvision or DETR model), in label order without background; nil: the model's own names. Factories of
+    /// families whose class count comes from the checkpoint pass it on; `Detector.load` checks every model
+    /// reports exactly these names.
+    public var classNames: [String]? = nil
 
     public init(name: String, family: String, task: Task, input: ModelInput, classes: Int, folder: String,
                 files: [WeightFile], source: WeightSource, licence: String, accuracy: String) {

@@ -22,8 +22,9 @@ public final class Detector: @unchecked Sendable {
     private let lock = NSLock()
     private var inputTensor: Tensor
 
-    /// Wraps a model; fails on a bad `size` or unknown class names.
-    public init(model: any ObjectDetectionModel, options: DetectorOptions = .init()) throws {
+    /// Wraps a model; fails on a bad `size` or unknown class names. `classNames` (one per class of the model, in
+    /// id order) replaces the names the results print, e.g. a user's names for a model trained on other data.
+    public init(model: any ObjectDetectionModel, options: DetectorOptions = .init(), classNames: [String]? = nil) throws {
         for (name, v) in [("conf", options.confidence), ("iou", options.iou)] where !DetectorLimits.threshold.contains(v) {
             throw DetectorError.outOfRange(name, "\(v)", "\(DetectorLimits.threshold)")
         }
@@ -33,7 +34,10 @@ public final class Detector: @unchecked Sendable {
         self.model = model
         self.options = options
         preprocess = try Preprocess(input: model.card.input, size: options.size, resize: options.resize)
-        let vocabulary = DetectorClasses(modelNames: model.classNames)
+        if let classNames, classNames.count != model.classNames.count {
+            throw DetectorError.classNames("\(classNames.count) class names were given; \(model.card.name) has \(model.classNames.count) classes")
+        }
+        let vocabulary = DetectorClasses(modelNames: classNames ?? model.classNames)
         classes = vocabulary
         classFilter = try options.classes.map { try vocabulary.resolve($0, model: model.card.name) }
         inputTensor = Tensor(zeros: preprocess.resize == .shortestSide ? [1, 3, 0, 0] : preprocess.shape)
@@ -41,9 +45,15 @@ public final class Detector: @unchecked Sendable {
 
     /// Loads zoo model `name` with weights from `store`, or from `weightsFile` (any compatible file in place of
     /// the entry's single weight file, e.g. a fine-tuned torchvision checkpoint; not checksum-pinned).
+    ///
+    /// `classNames` (`vz detect --names FILE`): the classes of a checkpoint trained on other data, in label order
+    /// without background. Families that read their class count from the checkpoint (torchvision, DETR) take them
+    /// as the labels of its non-background outputs; for the others they rename the model's classes and must be as
+    /// many.
     public static func load(_ name: String, store: WeightsStore = .standard(), options: DetectorOptions = .init(),
-                            weightsFile: URL? = nil) throws -> Detector {
-        let entry = try ModelZoo.entry(named: name)
+                            weightsFile: URL? = nil, classNames: [String]? = nil) throws -> Detector {
+        var entry = try ModelZoo.entry(named: name)
+        entry.card.classNames = classNames
         guard case .detector(let make) = entry.factory else {
             throw ModelZooError.wrongTask(name, expected: .detection, actual: entry.card.task)
         }
@@ -53,10 +63,10 @@ public final class Detector: @unchecked Sendable {
             }
             var card = entry.card
             card.files = [WeightFile(weightsFile.lastPathComponent)]
-            return try Detector(model: try make(weightsFile.deletingLastPathComponent(), card), options: options)
+            return try Detector(model: try make(weightsFile.deletingLastPathComponent(), card), options: options, classNames: classNames)
         }
         let folder = try store.require(entry.card)
-        return try Detector(model: try make(folder, entry.card), options: options)
+        return try Detector(model: try make(folder, entry.card), options: options, classNames: classNames)
     }
 
     /// Detects objects in an image file.
@@ -139,6 +149,8 @@ public enum DetectorError: Error, CustomStringConvertible, LocalizedError {
     case unreadable(String, String)
     /// An option outside its documented range: (name, value, range).
     case outOfRange(String, String, String)
+    /// `--names` that do not fit the model.
+    case classNames(String)
 
     public var description: String {
         switch self {
@@ -148,6 +160,7 @@ public enum DetectorError: Error, CustomStringConvertible, LocalizedError {
             return "classes names no class; give names or ids of \(m)'s classes: \(valid.joined(separator: ", "))"
         case .unreadable(let p, let m): return "\(p): cannot read: \(m)"
         case .outOfRange(let n, let v, let r): return "\(n) \(v) is outside its range \(r)"
+        case .classNames(let m): return "--names: \(m)"
         }
     }
     public var errorDescription: String? { description }

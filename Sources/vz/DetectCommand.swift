@@ -34,6 +34,8 @@ struct Detect: ParsableCommand {
             --save-json results.json
           vz detect 'shots/**/*.webp' http://127.0.0.1:8000/cam.jpg
           cat frame.bmp | vz detect - --save out
+          vz detect shots/ --model faster-rcnn-resnet50-fpn --weights mine.pth \
+            --names classes.txt
 
         INPUTS
           Files named on the command line are read whatever their extension (JPEG,
@@ -76,6 +78,9 @@ struct Detect: ParsableCommand {
 
     @Option(help: "Weights file to use instead of the model's own (single-file models, e.g. a torchvision .pth state_dict).")
     var weights: String?
+
+    @Option(help: "Class names file, one per line in label order, for weights trained on other classes (a fine-tuned torchvision checkpoint: its labels 1...K-1, background not listed; DETR: labels 0...N-1, \"no object\" not listed; other models: as many names as classes).")
+    var names: String?
 
     @Option(help: "Confidence threshold, \(OptionRanges.text(DetectorLimits.threshold)): keep boxes whose score exceeds it.")
     var conf: Float = 0.25
@@ -168,7 +173,10 @@ struct Detect: ParsableCommand {
             classes: classes.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } },
             size: size, resize: noLetterbox ? .stretch : nil, multiLabel: multiLabel)
         let detector: Detector
-        do { detector = try Detector.load(model, options: options, weightsFile: weights.map { URL(fileURLWithPath: $0) }) } catch {
+        do {
+            let classNames = try names.map { try ClassNamesFile.read(URL(fileURLWithPath: $0)) }
+            detector = try Detector.load(model, options: options, weightsFile: weights.map { URL(fileURLWithPath: $0) }, classNames: classNames)
+        } catch {
             Stderr.print("vz detect: \(CLIExit.describe(error))")
             throw CLIExit.failed
         }

@@ -48,6 +48,52 @@ final class TorchvisionPipelineTests: XCTestCase {
         try check("fcos-resnet50-fpn", checkpoint: "fcos_resnet50_fpn_random.pth", fixture: "fcos_r50_fpn.json")
     }
 
+    /// A fine-tuned-style checkpoint (num_classes 3: background + 2, `FastRCNNPredictor(1024, 3)`) with user class
+    /// names (`vz detect --names`): the same detections as torchvision, labels 1/2 named by the file; without
+    /// names, or with the wrong number, a clear refusal.
+    func testFineTunedCheckpointWithNamesMatchesTorchvision() throws {
+        let ckpt = "fasterrcnn_mobilenet_v3_large_320_fpn_3class_random.pth"
+        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestData.fixture("torchvision/faster_rcnn_mobilenet_v3_large_320_fpn_3class.json")))
+        let url = TestData.packageRoot.appendingPathComponent("weights/torchvision-random/\(ckpt)")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("weights/torchvision-random/\(ckpt) absent: generate it with "
+                          + "~/.cache/vz-ref-venv/bin/python scripts/make_torchvision_fixtures.py --checkpoint-only")
+        }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("vz-names-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try Data("\u{FEFF}cat\r\n\r\n  hot dog stand \r\n".utf8).write(to: tmp)
+        let names = try ClassNamesFile.read(tmp)
+        XCTAssertEqual(names, ["cat", "hot dog stand"])
+        let options = DetectorOptions(confidence: 0.05, maxDetections: 300, size: f.image.min_size)
+        let model = "faster-rcnn-mobilenet-v3-large-320-fpn"
+        let det = try Detector.load(model, options: options, weightsFile: url, classNames: names)
+        XCTAssertEqual(det.classes.names, names)
+        let h = f.image.height, w = f.image.width
+        var px = [UInt8](repeating: 0, count: h * w * 3)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 { px[(y * w + x) * 3 + c] = UInt8((3 * x + 5 * y + 70 * c + (x * y) % 31) % 256) } } }
+        let r = try det.detect(Image(width: w, height: h, pixels: px), name: "synthetic")
+        XCTAssertGreaterThan(f.detections.labels.count, 10)
+        XCTAssertEqual(Set(f.detections.labels), [1, 2], "both fine-tuned classes detected")
+        XCTAssertEqual(r.detections.count, f.detections.labels.count)
+        for (i, d) in r.detections.enumerated() where i < f.detections.labels.count {
+            XCTAssertEqual(d.label, names[f.detections.labels[i] - 1], "#\(i)")
+            XCTAssertEqual(d.classID, f.detections.labels[i] - 1, "#\(i)")
+            XCTAssertEqual(d.score, f.detections.scores[i], accuracy: 1e-4 * f.detections.scores[i], "#\(i)")
+            for k in 0..<4 { XCTAssertEqual(d.box.corners[k], f.detections.boxes[4 * i + k], accuracy: 1e-4 * Float(max(w, h)), "#\(i) box") }
+        }
+        XCTAssertThrowsError(try Detector.load(model, options: options, weightsFile: url)) { e in
+            XCTAssertTrue("\(e)".contains("2 classes (plus background)") && "\(e)".contains("give their names"), "\(e)")
+        }
+        XCTAssertThrowsError(try Detector.load(model, options: options, weightsFile: url, classNames: ["cat"])) { e in
+            XCTAssertTrue("\(e)".contains("1 names were given"), "\(e)")
+        }
+        // Other families: names rename the classes and must be as many.
+        try Data("a\nb\na\n".utf8).write(to: tmp)
+        XCTAssertThrowsError(try ClassNamesFile.read(tmp)) { e in XCTAssertTrue("\(e)".contains("line 3: 'a' is listed twice"), "\(e)") }
+        try Data(" \n\n".utf8).write(to: tmp)
+        XCTAssertThrowsError(try ClassNamesFile.read(tmp)) { e in XCTAssertTrue("\(e)".contains("no class names"), "\(e)") }
+    }
+
     /// Same detections as torchvision, labels as names (91-id → 80-name map), scores to 1e-4 relative, boxes to
     /// 1e-4 of the image size (the pipeline divides by the resize scale where torchvision multiplies by its inverse).
     func check(_ model: String, checkpoint: String, fixture: String) throws {

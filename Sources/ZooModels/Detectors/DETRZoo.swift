@@ -19,8 +19,8 @@ extension DETR {
     /// The zoo entries of the family: the two published DETR COCO models.
     public static let entries: [ModelEntry] = [
         ModelEntry(card: card("detr-resnet50", file: "detr-r50-e632da11.pth", backbone: "R50", ap: "42.0"),
-                   factory: .detector { folder, card in try DETR.load(checkpoint: folder.appendingPathComponent(card.files[0].name), card: card) }),
+                   factory: .detector { folder, card in try DETR.load(checkpoint: folder.appendingPathComponent(card.files[0].name), card: card, classNames: card.classNames) }),
         ModelEntry(card: card("detr-resnet101", file: "detr-r101-2c7b67e5.pth", backbone: "R101", ap: "43.5"),
-                   factory: .detector { folder, card in try DETR.load(checkpoint: folder.appendingPathComponent(card.files[0].name), card: card) }),
+                   factory: .detector { folder, card in try DETR.load(checkpoint: folder.appendingPathComponent(card.files[0].name), card: card, classNames: card.classNames) }),
     ]
 }

@@ -55,7 +55,7 @@ public final class TorchvisionDetector: ObjectDetectionModel {
             labelMap = [nil] + (0..<(k - 1)).map { $0 }
         } else {
             guard k == TorchvisionCOCO.categories.count else {
-                throw TorchPickleError(file: file, "the checkpoint has \(k - 1) classes (plus background), not COCO's 90 ids: give their names")
+                throw TorchPickleError(file: file, "the checkpoint has \(k - 1) classes (plus background), not COCO's 90 ids: give their names (vz detect --names FILE, one per line)")
             }
             classNames = COCOClassNames.names
             labelMap = TorchvisionCOCO.contiguous
@@ -105,20 +105,20 @@ public final class TorchvisionDetector: ObjectDetectionModel {
                               weights: "FasterRCNN_ResNet50_FPN_Weights.COCO_V1", map: "37.0"),
                    factory: .detector { folder, card in
                        let url = folder.appendingPathComponent(card.files[0].name)
-                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, batchNormEps: batchNormEps(url)), card: card, file: url.path)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, batchNormEps: batchNormEps(url)), card: card, classNames: card.classNames, file: url.path)
                    }),
         ModelEntry(card: card("faster-rcnn-resnet50-fpn-v2", family: "torchvision-faster-rcnn", file: "fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth",
                               weights: "FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1", map: "46.7"),
                    factory: .detector { folder, card in
                        let url = folder.appendingPathComponent(card.files[0].name)
-                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .resnet50FPNv2), card: card, file: url.path)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .resnet50FPNv2), card: card, classNames: card.classNames, file: url.path)
                    }),
         ModelEntry(card: card("faster-rcnn-mobilenet-v3-large-fpn", family: "torchvision-faster-rcnn",
                               file: "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth",
                               weights: "FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1", map: "32.8"),
                    factory: .detector { folder, card in
                        let url = folder.appendingPathComponent(card.files[0].name)
-                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .mobileNetV3LargeFPN), card: card, file: url.path)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .mobileNetV3LargeFPN), card: card, classNames: card.classNames, file: url.path)
                    }),
         ModelEntry(card: card("faster-rcnn-mobilenet-v3-large-320-fpn", family: "torchvision-faster-rcnn",
                               file: "fasterrcnn_mobilenet_v3_large_320_fpn-907ea3f9.pth",
@@ -126,20 +126,20 @@ public final class TorchvisionDetector: ObjectDetectionModel {
                               transform: FasterRCNN.Architecture.mobileNetV3Large320FPN.transform),
                    factory: .detector { folder, card in
                        let url = folder.appendingPathComponent(card.files[0].name)
-                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .mobileNetV3Large320FPN), card: card, file: url.path)
+                       return try TorchvisionDetector(FasterRCNN(checkpoint: url, architecture: .mobileNetV3Large320FPN), card: card, classNames: card.classNames, file: url.path)
                    }),
         ModelEntry(card: card("retinanet-resnet50-fpn", family: "torchvision-retinanet", file: "retinanet_resnet50_fpn_coco-eeacb38b.pth",
                               weights: "RetinaNet_ResNet50_FPN_Weights.COCO_V1", map: "36.4"),
                    factory: .detector { folder, card in
                        let url = folder.appendingPathComponent(card.files[0].name)
-                       return try TorchvisionDetector(RetinaNet(checkpoint: url, batchNormEps: batchNormEps(url)), card: card, file: url.path)
+                       return try TorchvisionDetector(RetinaNet(checkpoint: url, batchNormEps: batchNormEps(url)), card: card, classNames: card.classNames, file: url.path)
                    }),
         ModelEntry(card: card("fcos-resnet50-fpn", family: "torchvision-fcos", file: "fcos_resnet50_fpn_coco-99b0c9b7.pth",
                               weights: "FCOS_ResNet50_FPN_Weights.COCO_V1", map: "39.2"),
                    factory: .detector { folder, card in
                        // fcos_resnet50_fpn does not call overwrite_eps: torch's 1e-5 for its own file too.
                        let url = folder.appendingPathComponent(card.files[0].name)
-                       return try TorchvisionDetector(FCOS(checkpoint: url), card: card, file: url.path)
+                       return try TorchvisionDetector(FCOS(checkpoint: url), card: card, classNames: card.classNames, file: url.path)
                    }),
     ]
 }
