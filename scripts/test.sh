@@ -19,14 +19,18 @@ done
 REF_PY="${VZ_REF_VENV:-$HOME/.cache/vz-ref-venv}/bin/python"
 missing=0
 for f in fasterrcnn_resnet50_fpn retinanet_resnet50_fpn fcos_resnet50_fpn fasterrcnn_resnet50_fpn_v2 \
-         fasterrcnn_mobilenet_v3_large_fpn; do
+         fasterrcnn_mobilenet_v3_large_fpn fasterrcnn_mobilenet_v3_large_320_fpn_3class; do
   [ -f "weights/torchvision-random/${f}_random.pth" ] || missing=1
 done
 if [ "$missing" = 1 ] && [ -x "$REF_PY" ]; then
   "$REF_PY" scripts/make_torchvision_fixtures.py --checkpoint-only || echo "note: could not generate the torchvision checkpoints; their parity tests will skip" >&2
 fi
-# The same for the whole-DETR parity tests (scripts/make_detr_checkpoint.py, weights/detr-random/).
+# The same for the whole-DETR parity tests (scripts/make_detr_checkpoint.py, weights/detr-random/); its builder is
+# Hugging Face transformers (PyPI), added to the reference venv if missing.
 if [ ! -d weights/detr-random ] && [ -x "$REF_PY" ]; then
+  "$REF_PY" -c "import transformers, timm" 2>/dev/null \
+    || "$REF_PY" -m pip install -q "transformers==5.23.0" "timm==1.0.31" \
+    || echo "note: could not install transformers into the reference venv" >&2
   "$REF_PY" scripts/make_detr_checkpoint.py --checkpoint-only || echo "note: could not generate the DETR checkpoints; their parity tests will skip" >&2
 fi
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing --skip-build "$@"
