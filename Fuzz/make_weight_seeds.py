@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the tiny synthetic seed files of the weight-format fuzz targets (darknet-weights, mxnet, dlib) into a
+"""Writes the tiny synthetic seed files of the weight-format fuzz targets (darknet-weights, mxnet, dlib, safetensors) into a
 folder at fuzz time, so no weight-format file is committed. Usage: make_weight_seeds.py TARGET DIR"""
 import os, struct, sys
 
@@ -24,5 +24,9 @@ elif target == "mxnet":
     write("empty.seed", struct.pack("<QQQQ", 0x112, 0, 0, 0))
 elif target == "dlib":
     write("short.seed", bytes([0x80, 0x02, 0x01, 0x04]) + b"loss_metric_" + bytes(16))
+elif target == "safetensors":
+    # u64 header length, JSON header (dtype, shape, data_offsets per tensor), then the data bytes
+    header = b'{"a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "b": {"dtype": "F16", "shape": [2], "data_offsets": [16, 20]}}'
+    write("two.seed", struct.pack("<Q", len(header)) + header + struct.pack("<4f", 1, 2, 3, 4) + struct.pack("<2e", 1, -2))
 else:
     sys.exit(f"no generated seeds for {target}")

@@ -49,7 +49,7 @@ for t in "${targets[@]}"; do
   cp "Fuzz/corpus/$t/"* "$work/$t/corpus/"
   # Model-file and binary-body seeds are generated here, never committed.
   case "$t" in
-    darknet-weights|mxnet|dlib) python3 Fuzz/make_weight_seeds.py "$t" "$work/$t/corpus" ;;
+    darknet-weights|mxnet|dlib|safetensors) python3 Fuzz/make_weight_seeds.py "$t" "$work/$t/corpus" ;;
     onnx|pickle|multipart) python3 Fuzz/make_corpus.py --target "$t" --out "$work/$t/corpus" ;;
   esac
   log="$work/$t/log"
