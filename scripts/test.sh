@@ -33,4 +33,12 @@ if [ ! -d weights/detr-random ] && [ -x "$REF_PY" ]; then
     || echo "note: could not install transformers into the reference venv" >&2
   "$REF_PY" scripts/make_detr_checkpoint.py --checkpoint-only || echo "note: could not generate the DETR checkpoints; their parity tests will skip" >&2
 fi
+# And the whole-RT-DETR ones (scripts/make_rtdetr_checkpoint.py, weights/rtdetr-random/: R18-vd and R50-vd).
+for v in "" "--r50"; do
+  tag=$([ -z "$v" ] && echo r18vd || echo r50vd)
+  if [ ! -f "weights/rtdetr-random/rtdetr_${tag}_random.safetensors" ] && [ -x "$REF_PY" ]; then
+    "$REF_PY" -c "import transformers" 2>/dev/null || "$REF_PY" -m pip install -q "transformers==5.23.0" "timm==1.0.31" || true
+    "$REF_PY" scripts/make_rtdetr_checkpoint.py $v --checkpoint-only || echo "note: could not generate the RT-DETR $tag checkpoint; its parity tests will skip" >&2
+  fi
+done
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing --skip-build "$@"

@@ -178,7 +178,7 @@ public enum ModelZooError: Error, CustomStringConvertible, LocalizedError {
 public enum ModelZoo {
     /// All entries, in the order `vz models` lists them.
     public static let entries: [ModelEntry] = DarknetZoo.entries + YOLOX.entries + NanoDet.entries + FastestDet.entries
-        + TorchvisionDetector.entries + DETR.entries
+        + TorchvisionDetector.entries + DETR.entries + RTDETR.entries
         + FaceWeights.cards.map { ModelEntry(card: $0, factory: .face) }
         + [YuNet.card, SCRFD.card, RetinaFace.card].map { ModelEntry(card: $0, factory: .face) }
 

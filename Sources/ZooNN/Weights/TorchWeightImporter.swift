@@ -90,6 +90,26 @@ public struct TorchWeightImporter {
         return l
     }
 
+    /// A LayerNorm's `<path>.{weight,bias}` (`[dim]`).
+    public mutating func layerNorm(_ path: String, dim: Int, eps: Float = 1e-5) throws -> LayerNorm {
+        var n = LayerNorm(normalizedShape: [dim], eps: eps)
+        n.weight = try tensor("\(path).weight", shape: [dim])
+        n.bias = try tensor("\(path).bias", shape: [dim])
+        return n
+    }
+
+    /// Attention with separate projections `<path>.{q,k,v,out}_proj` (the HF layout; `nn.MultiheadAttention`'s packed
+    /// `in_proj_weight` is `MultiheadAttention.setPackedInProjection`).
+    public mutating func attention(_ path: String, dim: Int, heads: Int) throws -> MultiheadAttention {
+        guard heads > 0, dim % heads == 0 else { throw fail("\(path): \(heads) heads do not divide width \(dim)") }
+        var a = MultiheadAttention(embedDim: dim, numHeads: heads)
+        a.qProj = try linear("\(path).q_proj", in: dim, out: dim)
+        a.kProj = try linear("\(path).k_proj", in: dim, out: dim)
+        a.vProj = try linear("\(path).v_proj", in: dim, out: dim)
+        a.outProj = try linear("\(path).out_proj", in: dim, out: dim)
+        return a
+    }
+
     /// Throws naming every tensor of the file the model did not use (the wrong file, or the wrong model variant).
     public func finish() throws {
         let unused = stateDict.names.filter { !used.contains($0) }
