@@ -91,8 +91,11 @@ struct BenchModel: ParsableCommand {
         if let detr = detector as? DETR {
             return try benchDETR(detr, card: entry.card)
         }
+        if let rt = detector as? RTDETR {
+            return try benchRTDETR(rt, card: entry.card)
+        }
         guard let composed = detector as? SingleStageDetector else {
-            throw ValidationError("\(model): benchmarking is implemented for darknet, module-built and torchvision detectors")
+            throw ValidationError("\(model): benchmarking is implemented for darknet, module-built, torchvision, DETR and RT-DETR detectors")
         }
         // A darknet trunk: the whole cfg network (its [yolo] decoding included), timed per layer.
         guard let net = composed.backbone as? DarknetNetwork else { return try benchComposed(composed, card: entry.card) }
@@ -230,6 +233,73 @@ struct BenchModel: ParsableCommand {
             print("\(model) on a synthetic \(h)x\(w) image → input \(x.shape), C5 \(c5), \(Threads.count) threads, \(count) detections ≥ 0.5")
             print(String(format: "preprocess + network + postprocess: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", m, times.min()!, times.max()!, runs, warmup))
             print(String(format: "  backbone alone %.1f ms (%.0f %%); attention kernel alone at the pass's geometries %.1f ms (%.0f %%)", mb, mb / m * 100, ma, ma / m * 100))
+        }
+    }
+
+    /// RT-DETR on the synthetic 480 × 640 image: preprocessing (stretched to 640 × 640, `--size` to change) + backbone +
+    /// hybrid encoder + decoder + top-k post-processing, as `RTDetrImageProcessor` + `model(**inputs)` +
+    /// `post_process_object_detection`; with the backbone's share and the attention kernels' (AIFI's tiled attention
+    /// and the decoder's deformable sampling, timed alone at the pass's geometries).
+    func benchRTDETR(_ d: RTDETR, card: ModelCard) throws {
+        let pre = try Preprocess(input: card.input, size: size)
+        let h = 480, w = 640
+        var px = [UInt8](repeating: 0, count: h * w * 3)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 { px[(y * w + x) * 3 + c] = UInt8((3 * x + 5 * y + 70 * c + (x * y) % 31) % 256) } } }
+        let image = Image(width: w, height: h, pixels: px)
+        let x = Tensor(zeros: pre.shape(for: image))
+        var count = 0
+        func once() throws {
+            _ = pre.apply(image, into: x)
+            var collector = CandidateCollector(confidence: 0.5, limit: 1000)
+            try d.candidates(x, into: &collector)
+            count = collector.detectionsInOfferOrder().count
+        }
+        func timed(_ body: () throws -> Void) throws -> [Double] {
+            for _ in 0..<warmup { try body() }
+            var ts: [Double] = []
+            for _ in 0..<runs {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try body()
+                ts.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+            return ts
+        }
+        func median(_ t: [Double]) -> Double { let s = t.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let times = try timed(once)
+        let levels = try d.forward(x).decoder.levels
+        let arena = TensorArena(), ws = Workspace()
+        let backboneTimes = try timed { arena.reset(); _ = try d.backbone(x, ForwardContext(arena: arena, workspace: ws, inputShape: x.shape)) }
+        // AIFI: self-attention over the last level's cells; decoder: self-attention over the queries + deformable sampling.
+        let dm = d.encoder.dim, heads = d.encoder.aifi.layers[0].selfAttn.numHeads, last = levels[levels.count - 1]
+        let q = d.decoder.queries, msda = d.decoder.layers[0].encoderAttn
+        let cells = levels.reduce(0) { $0 + $1.h * $1.w }
+        let big = Tensor(zeros: [max(cells, q) * dm]), o = Tensor(zeros: [max(cells, q) * dm])
+        for i in 0..<big.count { big.pointer[i] = Float(i % 97) / 97 - 0.5 }
+        let loc = Tensor(zeros: [q * msda.heads * msda.levels * msda.points * 2]), wts = Tensor(zeros: [q * msda.heads * msda.levels * msda.points])
+        for i in 0..<loc.count { loc.pointer[i] = Float((i * 37) % 101) / 101 }
+        for i in 0..<wts.count { wts.pointer[i] = 1 / Float(msda.levels * msda.points) }
+        let aifiG = AttentionGeometry(batch: 1, heads: heads, queries: last.h * last.w, keys: last.h * last.w, headDim: dm / heads)
+        let dd = d.decoder.dim, dh = d.decoder.layers[0].selfAttn.numHeads
+        let selfG = AttentionGeometry(batch: 1, heads: dh, queries: q, keys: q, headDim: dd / dh)
+        let msdaG = DeformableAttention.Geometry(batch: 1, queries: q, heads: msda.heads, headDim: dd / msda.heads, points: msda.points, levels: levels)
+        let attentionTimes = try timed {
+            for _ in d.encoder.aifi.layers { FlashAttention.attention(aifiG, q: big.pointer, k: big.pointer, v: big.pointer, o: o.pointer, workspace: ws) }
+            for _ in d.decoder.layers {
+                FlashAttention.attention(selfG, q: big.pointer, k: big.pointer, v: big.pointer, o: o.pointer, workspace: ws)
+                DeformableAttention.sample(msdaG, value: big.pointer, locations: loc.pointer, weights: wts.pointer, output: o.pointer)
+            }
+        }
+        let m = median(times), mb = median(backboneTimes), ma = median(attentionTimes)
+        if json {
+            let obj: [String: Any] = ["model": model, "image": [h, w], "input": x.shape, "levels": levels.map { [$0.h, $0.w] }, "threads": Threads.count,
+                                      "runs": runs, "median_ms": r3(m), "min_ms": r3(times.min()!), "max_ms": r3(times.max()!),
+                                      "backbone_ms": r3(mb), "attention_ms": r3(ma), "detections": count, "times_ms": times.map(r3),
+                                      "conv_backend": convBackend]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(model) on a synthetic \(h)x\(w) image → input \(x.shape), levels \(levels.map { "\($0.h)x\($0.w)" }), \(Threads.count) threads, \(count) detections > 0.5")
+            print(String(format: "preprocess + network + postprocess: median %.2f ms, min %.2f, max %.2f over %d runs (%d warm-up)", m, times.min()!, times.max()!, runs, warmup))
+            print(String(format: "  backbone alone %.1f ms (%.0f %%); attention kernels alone (AIFI tiled attention, decoder self-attention + deformable sampling) %.1f ms (%.0f %%)", mb, mb / m * 100, ma, ma / m * 100))
         }
     }
 
